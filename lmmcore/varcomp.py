@@ -1,0 +1,80 @@
+"""Variance components from theta: the relative covariance factor, SDs and correlations, lme4's names.
+
+For a term with k columns, theta holds the lower triangle of the k x k factor ``T`` column by column;
+the term's covariance is ``sigma^2 T T'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lmmcore.design.types import ReBlock
+
+
+def split_theta(theta: np.ndarray, reterms: Sequence[ReBlock]) -> list[np.ndarray]:
+    """The lower-triangular factor ``T`` of each term, from the concatenated theta vector."""
+    factors, start = [], 0
+    for term in reterms:
+        k = term.k
+        T = np.zeros((k, k))
+        rows, cols = _lower_indices(k)
+        T[rows, cols] = theta[start : start + term.ntheta]
+        factors.append(T)
+        start += term.ntheta
+    return factors
+
+
+def _lower_indices(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of a k x k lower triangle in theta order (column by column)."""
+    pairs = [(i, j) for j in range(k) for i in range(j, k)]
+    return np.array([p[0] for p in pairs], dtype=int), np.array([p[1] for p in pairs], dtype=int)
+
+
+def term_covariances(theta: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) -> list[np.ndarray]:
+    """Covariance matrix ``sigma^2 T T'`` of each term's random effects."""
+    return [sigma**2 * T @ T.T for T in split_theta(theta, reterms)]
+
+
+def sdcor_names(reterms: Sequence[ReBlock]) -> list[str]:
+    """lme4's parameter names (``confint(oldNames = FALSE)``), in theta order, then ``sigma``."""
+    names = []
+    for term in reterms:
+        for i, j in zip(*_lower_indices(term.k)):
+            if i == j:
+                names.append(f"sd_{term.names[i]}|{term.group}")
+            else:
+                names.append(f"cor_{term.names[i]}.{term.names[j]}|{term.group}")
+    return names + ["sigma"]
+
+
+def theta_to_sdcor(theta: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) -> np.ndarray:
+    """Standard deviations and correlations in the order of :func:`sdcor_names` (sigma last)."""
+    out = []
+    for term, cov in zip(reterms, term_covariances(theta, sigma, reterms)):
+        sd = np.sqrt(np.diag(cov))
+        for i, j in zip(*_lower_indices(term.k)):
+            if i == j:
+                out.append(sd[i])
+            else:
+                denom = sd[i] * sd[j]
+                out.append(cov[i, j] / denom if denom > 0 else np.nan)
+    return np.array(out + [sigma])
+
+
+def varcorr_frame(theta: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) -> pd.DataFrame:
+    """``as.data.frame(VarCorr(m))``: per term its variances, then covariances, then the residual."""
+    rows = []
+    for term, cov in zip(reterms, term_covariances(theta, sigma, reterms)):
+        sd = np.sqrt(np.diag(cov))
+        for i in range(term.k):
+            rows.append((term.group, term.names[i], None, cov[i, i], sd[i]))
+        for j in range(term.k):
+            for i in range(j + 1, term.k):
+                denom = sd[i] * sd[j]
+                cor = cov[i, j] / denom if denom > 0 else np.nan
+                rows.append((term.group, term.names[j], term.names[i], cov[i, j], cor))
+    rows.append(("Residual", None, None, sigma**2, sigma))
+    return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
