@@ -1,4 +1,4 @@
-"""The design stage: formula + data -> numeric :class:`Design` (lme4's ``lFormula``), and new-data encoding."""
+"""The design stage: formula + data -> numeric :class:`Design` (lme4's ``lFormula``); new-data encoding."""
 
 from lmmcore.design.build import build_design
 from lmmcore.design.encode import encode_newdata

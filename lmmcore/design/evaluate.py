@@ -8,7 +8,6 @@ on every row before rows with missing values are dropped, so ``scale(x)`` centre
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Union
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from lmmcore.design.columns import (
 from lmmcore.errors import DataError, FormulaError
 from lmmcore.formula.spec import BinaryOp, Call, Expr, Number, UnaryOp, Variable, expr_label
 
-Value = Union[np.ndarray, Categorical, float]
+Value = np.ndarray | Categorical | float
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -44,22 +43,28 @@ class ColumnSource:
     def __init__(self, data: pd.DataFrame, kinds: Mapping[str, str] | None = None):
         self.data = data
         self.kinds = kinds
+        self._series: dict[str, pd.Series] = {}
         self._numeric: dict[str, np.ndarray] = {}
         self._categorical: dict[str, Categorical] = {}
+
+    def series(self, name: str) -> pd.Series:
+        if name not in self._series:
+            self._series[name] = self.data[name]
+        return self._series[name]
 
     def kind(self, name: str) -> str:
         if self.kinds is not None and name in self.kinds:
             return self.kinds[name]
-        return CATEGORICAL if is_categorical_dtype(self.data[name].dtype) else NUMERIC
+        return CATEGORICAL if is_categorical_dtype(self.series(name).dtype) else NUMERIC
 
     def numeric(self, name: str) -> np.ndarray:
         if name not in self._numeric:
-            self._numeric[name] = numeric_values(self.data[name], name)
+            self._numeric[name] = numeric_values(self.series(name), name)
         return self._numeric[name]
 
     def categorical(self, name: str) -> Categorical:
         if name not in self._categorical:
-            self._categorical[name] = categorical_values(self.data[name])
+            self._categorical[name] = categorical_values(self.series(name))
         return self._categorical[name]
 
     def variable(self, name: str) -> np.ndarray | Categorical:
@@ -71,7 +76,7 @@ class ColumnSource:
             return np.isnan(self._numeric[name])
         if name in self._categorical:
             return self._categorical[name].codes < 0
-        return self.data[name].isna().to_numpy()
+        return self.series(name).isna().to_numpy()
 
 
 class Evaluator:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lmmcore.design.columns import Categorical, describe_kind, is_categorical_dtype
-from lmmcore.design.evaluate import ColumnSource, Evaluator
+from lmmcore.design.columns import Categorical, describe_kind
+from lmmcore.design.evaluate import CATEGORICAL, ColumnSource, Evaluator
 from lmmcore.errors import DataError, FormulaError
 from lmmcore.formula.spec import BinaryOp, Call, Expr, FormulaSpec, UnaryOp, Variable, expr_label
 
@@ -101,9 +101,9 @@ def model_frame(spec: FormulaSpec, data: pd.DataFrame) -> ModelFrame:
     group_columns = list(dict.fromkeys(g for rt in spec.random for g in rt.group))
     used = list(dict.fromkeys([*expr_columns, *group_columns]))
     check_columns_exist(spec, used, data)
-    _check_response_type(spec.response, data)
-
     source = ColumnSource(data)
+    _check_response_type(spec.response, source)
+
     evaluate = Evaluator(source)
     response = evaluate(spec.response)
     raw = {e: evaluate(e) for e in exprs}
@@ -133,9 +133,9 @@ def model_frame(spec: FormulaSpec, data: pd.DataFrame) -> ModelFrame:
     )
 
 
-def _check_response_type(response: Expr, data: pd.DataFrame) -> None:
-    if isinstance(response, Variable) and is_categorical_dtype(data[response.name].dtype):
-        kind = describe_kind(data[response.name])
+def _check_response_type(response: Expr, source: ColumnSource) -> None:
+    if isinstance(response, Variable) and source.kind(response.name) == CATEGORICAL:
+        kind = describe_kind(source.series(response.name))
         raise DataError(f"response '{response.name}' is {kind}; choose a numeric column")
     if isinstance(response, Call) and response.func == "factor":
         raise DataError(f"response '{expr_label(response)}' is categorical; choose a numeric column")

@@ -103,8 +103,8 @@ def _factor_block(value: np.ndarray | Categorical, how: str, expr: Expr) -> np.n
         return np.asarray(value, dtype=np.float64).reshape(-1, 1)
     if value.nlevels < 2:
         raise DataError(
-            f"'{expr_label(expr)}' has a single level ({', '.join(value.labels) or 'none'}) in the rows used, "
-            "so it has no contrasts; remove it from the formula or use data with at least two levels"
+            f"'{expr_label(expr)}' has a single level ({', '.join(value.labels) or 'none'}) in the rows "
+            "used, so it has no contrasts; remove it from the formula or use data with at least two levels"
         )
     first = 1 if how == CONTRASTS else 0
     block = (value.codes[:, None] == np.arange(first, value.nlevels)).astype(np.float64)
