@@ -28,6 +28,7 @@ from lmmcore.formula.spec import (
     Variable,
 )
 
+MAX_TERMS = 1000
 _ARITHMETIC = frozenset("+-*/^")
 _BARS = ("|", "||")
 
@@ -197,7 +198,9 @@ class _TermAlgebra:
         if isinstance(node, Unary):
             terms = self.encode(node.operand, adding if node.op == "+" else not adding)
             return terms if node.op == "+" else []
-        return self.binary(node, adding)
+        terms = self.binary(node, adding)
+        self.check_size(10 * len(terms), node)
+        return terms
 
     def number(self, node: Num, adding: bool) -> list[int]:
         if node.value not in (0.0, 1.0):
@@ -212,11 +215,16 @@ class _TermAlgebra:
     def binary(self, node: Binary, adding: bool) -> list[int]:
         if node.op == "^":
             return self.power(node, adding)
+        if node.op in ":*/":
+            self.reject_intercept_operand(node.left)
+            self.reject_intercept_operand(node.right)
         left = self.encode(node.left, adding)
         if node.op == "-":
             removed = set(self.encode(node.right, not adding))
             return [t for t in left if t not in removed]
         right = self.encode(node.right, adding)
+        if node.op in ":*/":
+            self.check_size(len(left) * len(right), node)
         if node.op == "+":
             return _union(left, right)
         if node.op == ":":
@@ -229,6 +237,16 @@ class _TermAlgebra:
                 whole |= t
             return _union(left, [whole | t for t in right])
         raise self.builder.error(f"'{node.op}' cannot combine terms here: use + - * / : or ^", node)
+
+    def reject_intercept_operand(self, node: Node) -> None:
+        """R silently drops ``1:a``'s ``1``; a user writing it means something else, so say so."""
+        numbers = [n for n in _flatten(node, "+") if isinstance(n, Num)]
+        if numbers:
+            raise self.builder.error(
+                f"{numbers[0].text} (the intercept) can only be added or removed with + or -, not crossed "
+                "with * : or /: write e.g. y ~ 0 + a + a:b",
+                numbers[0],
+            )
 
     def power(self, node: Binary, adding: bool) -> list[int]:
         if not isinstance(node.left, Paren):
@@ -245,8 +263,19 @@ class _TermAlgebra:
         base = self.encode(node.left, adding)
         result = base
         for _ in range(min(int(exponent.value), len(base)) - 1):
+            self.check_size(len(result) * len(base), node)
             result = _union(result, _interact(result, base))
         return result
+
+    def check_size(self, products: int, node: Binary) -> None:
+        """Refuse an expansion past ``MAX_TERMS`` terms (``(a + ... + z)^26`` has 2^26): ``products`` is
+        the number of pairs an interaction forms, or ten times a result's length."""
+        if products > 10 * MAX_TERMS:
+            raise self.builder.error(
+                f"this interaction expands to more than {MAX_TERMS} terms: cross fewer variables, "
+                "e.g. (a + b + c)^2 for the two-way interactions only",
+                node,
+            )
 
 
 def _union(first: list[int], second: list[int]) -> list[int]:

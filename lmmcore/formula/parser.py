@@ -127,6 +127,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.seen_tilde = False
+        self.open_parens = 0
 
     def error(self, message: str, pos: int) -> FormulaError:
         return FormulaError(message, formula=self.text, position=pos)
@@ -153,7 +154,7 @@ class _Parser:
             if op is None or op.precedence < min_precedence:
                 return left
             self.advance()
-            self.check_tilde(token, left, depth)
+            self.check_tilde(token, left)
             next_min = op.precedence + 1 if op.associativity == "left" else op.precedence
             right = self.expression(next_min, depth + 1, token)
             height = 1 + max(left.height, right.height)
@@ -165,15 +166,15 @@ class _Parser:
                 )
             left = Binary(op.symbol, left, right, token.pos, height)
 
-    def check_tilde(self, token: Token, left: Node | None, depth: int) -> None:
+    def check_tilde(self, token: Token, left: Node | None) -> None:
         if token.text != "~":
             return
-        if self.seen_tilde:
-            raise self.error("a formula has exactly one '~': remove the second one", token.pos)
-        if depth > 0:
+        if self.open_parens:
             raise self.error(
                 "'~' must separate the response from the terms, outside any parentheses", token.pos
             )
+        if self.seen_tilde:
+            raise self.error("a formula has exactly one '~': remove the second one", token.pos)
         self.seen_tilde = True
         if left is None:
             raise self.error(
@@ -189,11 +190,13 @@ class _Parser:
         if token.kind == "number":
             return Num(float(token.text), token.text, token.pos)
         if token.text == "(":
+            self.open_parens += 1
             inner = self.expression(0, depth + 1, token)
             self.expect_close(token)
+            self.open_parens -= 1
             return Paren(inner, token.pos, inner.height + 1)
         if token.text in PREFIX:
-            self.check_tilde(token, None, depth)
+            self.check_tilde(token, None)
             operand = self.expression(PREFIX[token.text].precedence, depth + 1, token)
             return Unary(token.text, operand, token.pos, operand.height + 1)
         raise self.missing_operand(token, after)
@@ -227,6 +230,7 @@ class _Parser:
                 name.pos,
             )
         open_paren = self.advance()
+        self.open_parens += 1
         args = []
         if self.current.text != ")":
             args.append(self.expression(0, depth + 1, open_paren))
@@ -234,6 +238,7 @@ class _Parser:
                 comma = self.advance()
                 args.append(self.expression(0, depth + 1, comma))
         self.expect_close(open_paren)
+        self.open_parens -= 1
         low, high = FUNCTIONS[name.text]
         if not low <= len(args) <= high:
             wanted = str(low) if low == high else f"{low} or {high}"
