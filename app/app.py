@@ -1,0 +1,74 @@
+"""LMM Explorer: a Shiny dashboard over lmmcore.
+
+Run from the repository root: ``python -m shiny run --host 0.0.0.0 --port 8000 app/app.py``. The first page
+shows the seed's simulated biomass data fitted with ``Biomass ~ Temp + N + (1 + Temp | Site)`` by REML.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# ``shiny run app/app.py`` puts app/ on sys.path; the engine lives one level up (the repository root).
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+from explorer import engine, fitting  # noqa: E402
+from explorer.panels.data_panel import data_controls_ui, data_preview_ui, data_server  # noqa: E402
+from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui  # noqa: E402
+from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
+from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
+from explorer.panels.ranef_panel import ranef_server, ranef_ui  # noqa: E402
+from explorer.panels.summary_panel import summary_server, summary_ui  # noqa: E402
+from explorer.plotly_output import plotly_dependencies  # noqa: E402
+from shiny import App, ui  # noqa: E402
+
+DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
+_DEFAULT_DATA = engine.simulate(**engine.simulation_defaults())
+
+fitting.get_executor()  # start the pool and warm it up before the first visitor
+
+app_ui = ui.page_sidebar(
+    ui.sidebar(
+        ui.accordion(
+            ui.accordion_panel("Data", data_controls_ui("data")),
+            ui.accordion_panel("Model", model_controls_ui("model", engine.DEFAULT_FORMULA, _DEFAULT_DATA)),
+            open=True,
+            multiple=True,
+        ),
+        width=430,
+    ),
+    status_ui("fit"),
+    ui.navset_card_tab(
+        ui.nav_panel("Summary", summary_ui("summary"), value="summary"),
+        ui.nav_panel("Diagnostics", diagnostics_ui("diag"), value="diagnostics"),
+        ui.nav_panel("Random effects", ranef_ui("ranef"), value="ranef"),
+        ui.nav_panel("Data", data_preview_ui("data"), value="data"),
+        id="tabs",
+    ),
+    ui.head_content(
+        *plotly_dependencies(),
+        ui.tags.style(
+            ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"
+            ".lmm-slot .shiny-input-container{margin-bottom:0.3rem}"
+        ),
+    ),
+    title="LMM Explorer",
+    fillable=False,
+)
+
+
+def server(input, output, session):
+    fit_error_of = {}
+    dataset = data_server("data")
+    model = model_server("model", dataset=dataset, fit_error=lambda: fit_error_of["current"]())
+    outcome, fit_error = fit_server("fit", dataset=dataset, model=model, delay=DEBOUNCE_SECONDS)
+    fit_error_of["current"] = fit_error
+    summary_server("summary", outcome=outcome, dataset=dataset)
+    diagnostics_server("diag", outcome=outcome, dataset=dataset)
+    ranef_server("ranef", outcome=outcome)
+
+
+app = App(app_ui, server)

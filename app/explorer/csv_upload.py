@@ -1,0 +1,161 @@
+"""Reading a user's CSV file: size cap, encoding, delimiter and decimal sniffing, and messages that say
+what is wrong.
+
+Pure functions of the uploaded bytes, so every failure mode is tested without a browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+MAX_UPLOAD_ENV = "LMM_MAX_UPLOAD_MB"
+DEFAULT_MAX_UPLOAD_MB = 50.0
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+class UploadError(ValueError):
+    """A file that cannot be used as data; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ParsedCsv:
+    """A successfully read upload and how it was read."""
+
+    frame: pd.DataFrame
+    delimiter: str
+    decimal: str
+    encoding: str
+
+    @property
+    def how(self) -> str:
+        """One line for the user: what the reader detected."""
+        return (
+            f"{len(self.frame)} rows x {self.frame.shape[1]} columns; "
+            f"{_DELIMITER_NAMES[self.delimiter]}-separated, decimal '{self.decimal}', {self.encoding}"
+        )
+
+
+def max_upload_bytes() -> int:
+    """The size cap: ``LMM_MAX_UPLOAD_MB`` megabytes (default 50)."""
+    raw = os.environ.get(MAX_UPLOAD_ENV, "")
+    try:
+        megabytes = float(raw) if raw.strip() else DEFAULT_MAX_UPLOAD_MB
+    except ValueError:
+        megabytes = DEFAULT_MAX_UPLOAD_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def check_size(nbytes: int, max_bytes: int | None = None) -> None:
+    """Raise :class:`UploadError` when a file of ``nbytes`` is over the cap (checked before reading it)."""
+    limit = max_upload_bytes() if max_bytes is None else max_bytes
+    if nbytes > limit:
+        raise UploadError(
+            f"The file is too big: {nbytes / 2**20:.1f} MB, the limit is {limit / 2**20:.0f} MB "
+            f"(set {MAX_UPLOAD_ENV} to raise it)."
+        )
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Text and encoding name: UTF-8 (with or without BOM), else Latin-1 (which never fails)."""
+    try:
+        return raw.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "Latin-1"
+
+
+def _candidate_delimiters(text: str) -> list[str]:
+    """The sniffed delimiter first, then the fallbacks ``, ; tab``."""
+    sample = text[:20_000]
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = None
+    return [sniffed] * (sniffed is not None) + [d for d in DELIMITERS if d != sniffed]
+
+
+def _numeric_count(frame: pd.DataFrame) -> int:
+    return sum(pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns)
+
+
+def _best_reading(text: str) -> tuple[pd.DataFrame, str, str] | None:
+    """Try each delimiter with '.' then ',' as decimal mark; keep the reading with most columns, then most
+    numeric columns (a ';' file with decimal commas reads as text under '.')."""
+    best, best_score = None, (0, -1)
+    for delimiter in _candidate_delimiters(text):
+        for decimal in (".", ","):
+            if decimal == delimiter:
+                continue
+            try:
+                frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, skipinitialspace=True)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+                continue
+            score = (frame.shape[1], _numeric_count(frame))
+            if score > best_score:
+                best, best_score = (frame, delimiter, decimal), score
+    return best
+
+
+def read_csv_upload(raw: bytes, max_bytes: int | None = None) -> ParsedCsv:
+    """Read an uploaded CSV file into a data frame.
+
+    Raises
+    ------
+    UploadError
+        Too big, empty, binary (not CSV), one column only, no data rows, or no numeric column.
+    """
+    check_size(len(raw), max_bytes)
+    if not raw.strip():
+        raise UploadError("The file is empty: upload a CSV file with a header row and data rows.")
+    if b"\x00" in raw[:4096]:
+        raise UploadError(
+            "This is not a CSV file (it looks binary, e.g. an Excel workbook): "
+            "save it as CSV and upload again."
+        )
+    text, encoding = decode(raw)
+    reading = _best_reading(text)
+    if reading is None:
+        raise UploadError("This is not a readable CSV file: use a header row and , ; or tab between values.")
+    frame, delimiter, decimal = reading
+    if frame.shape[1] < 2:
+        raise UploadError(
+            "Only one column was found: separate values with a comma, semicolon or tab; a model needs a "
+            "response and at least a grouping column."
+        )
+    if frame.empty:
+        raise UploadError("The file has a header but no data rows.")
+    if _numeric_count(frame) == 0:
+        raise UploadError(
+            "No numeric column was found: the response must be numeric (check the decimal mark and that "
+            "numbers are not quoted with units)."
+        )
+    return ParsedCsv(frame, delimiter, decimal, encoding)
+
+
+def column_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """The preview's column table: name, type, distinct values, missing values, first values."""
+    rows = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_integer_dtype(column):
+            kind = "integer"
+        elif pd.api.types.is_numeric_dtype(column):
+            kind = "numeric"
+        else:
+            kind = "text (categorical)"
+        first = ", ".join(str(v) for v in column.dropna().head(3))
+        rows.append(
+            {
+                "column": str(name),
+                "type": kind,
+                "distinct": int(column.nunique()),
+                "missing": int(column.isna().sum()),
+                "first values": first,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,102 @@
+"""The live fit: debounced requests, fits in the process pool through an extended task, and results that
+are only shown as the answer to the request they were computed from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures.process import BrokenProcessPool
+
+from shiny import module, reactive, render, req, ui
+
+from ..debounce import debounce
+from ..fitting import FitOutcome, FitRequest, fit_in_worker, get_executor, reset_executor
+
+
+@module.ui
+def status_ui():
+    return ui.div(ui.output_ui("status"), class_="lmm-status")
+
+
+async def _fit_off_loop(request: FitRequest, frame) -> FitOutcome:
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(get_executor(), fit_in_worker, request, frame)
+    except BrokenProcessPool:
+        reset_executor()
+        return FitOutcome(
+            request, error="The fitting process stopped (out of memory?); change an input to retry."
+        )
+
+
+@module.server
+def fit_server(input, output, session, dataset, model, delay: float = 0.3):
+    """``dataset`` and ``model`` are the data and model panels' reactives.
+
+    Returns ``(outcome, fit_error)``: the fit of the current inputs (an output reading it shows as
+    recalculating until that fit is ready) and its error message, or None.
+    """
+
+    @reactive.calc
+    def request() -> FitRequest:
+        choice, data = model(), dataset()
+        return FitRequest(choice.formula, choice.reml, data.key)
+
+    wanted = debounce(request, delay)
+
+    @reactive.extended_task
+    async def fit_task(request: FitRequest, frame) -> FitOutcome:
+        return await _fit_off_loop(request, frame)
+
+    launched: list[FitRequest | None] = [None]
+
+    @reactive.effect
+    def _launch():
+        target = wanted()
+        if target is None or fit_task.status() == "running" or target == launched[0]:
+            return
+        with reactive.isolate():
+            data, choice = dataset(), model()
+        if data.key != target.data_key or choice.formula != target.formula or choice.error:
+            return
+        launched[0] = target
+        fit_task.invoke(target, data.frame)
+
+    @reactive.calc
+    def outcome() -> FitOutcome:
+        target, choice = request(), model()
+        if choice.error:
+            return FitOutcome(target, error=choice.error)
+        result = fit_task.result()
+        if result.request != target:
+            req(False, cancel_output="progress")
+        return result
+
+    def fit_error() -> str | None:
+        current = outcome()
+        return None if current.ok or model().error else current.error
+
+    @render.ui
+    def status():
+        target, choice = request(), model()
+        if choice.error:
+            return ui.div("Formula error: see the Model panel.", class_="text-danger")
+        running = fit_task.status() == "running" or wanted() != target or launched[0] != target
+        if running:
+            return ui.div(
+                ui.span(class_="spinner-border spinner-border-sm me-2", role="status"),
+                f"Fitting {target.label}…",
+                class_="text-primary lmm-busy",
+            )
+        current = fit_task.result() if fit_task.status() == "success" else None
+        if current is None or current.request != target:
+            return None
+        if not current.ok:
+            return ui.div(f"✗ {current.error}", class_="text-danger lmm-fit-error")
+        return ui.div(
+            f"✓ {target.label}: {current.result.nobs} observations, fitted in {current.seconds:.2f} s",
+            class_="text-success lmm-fitted",
+            data_fit=target.tag,
+        )
+
+    return outcome, fit_error

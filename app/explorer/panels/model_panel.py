@@ -1,0 +1,237 @@
+"""Model panel: the lme4 formula (the single source of truth of the model), the builder controls that
+write it, and the REML / ML switch.
+
+The builder writes the formula when a user changes a control; the formula is read back into the controls
+when it can be expressed by them. Every push to the controls sets all of them, and the echo of a push is
+recognised (it equals the pushed state), so a push never rewrites the formula.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import pandas as pd
+from shiny import module, reactive, render, ui
+
+from .. import engine
+from ..formula_builder import (
+    MAX_RANDOM_SLOTS,
+    STRUCTURES,
+    BuilderState,
+    RandomSlot,
+    canonical,
+    compose,
+    interaction_label,
+    state_from_formula,
+    variables,
+)
+
+_NONE = ""
+SLOTS = range(1, MAX_RANDOM_SLOTS + 1)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model as the inputs define it: formula text, criterion, and the parse error if any."""
+
+    formula: str
+    reml: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What each builder control may offer for a data set's columns."""
+
+    responses: list[str]
+    columns: list[str]
+    groups: list[str]
+
+    @staticmethod
+    def of(frame: pd.DataFrame) -> Choices:
+        columns = [str(c) for c in frame.columns]
+        numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        groups = [str(c) for c in frame.columns if not pd.api.types.is_float_dtype(frame[c])]
+        return Choices(numeric, columns, groups)
+
+
+def _pairs(fixed) -> list[str]:
+    return [interaction_label(a, b) for a, b in combinations(fixed, 2)]
+
+
+def _slot_ui(k: int, state: BuilderState, choices: Choices):
+    slot = state.random[k - 1] if k <= len(state.random) else RandomSlot(_NONE)
+    others = [c for c in choices.columns if c not in (state.response, slot.group)]
+    return ui.div(
+        ui.tags.b(f"Random effects {k}"),
+        ui.layout_columns(
+            ui.input_select(f"re{k}_group", "grouping factor", [_NONE, *choices.groups], selected=slot.group),
+            ui.input_select(f"re{k}_struct", "structure", STRUCTURES, selected=slot.structure),
+            col_widths=(5, 7),
+        ),
+        ui.input_checkbox_group(f"re{k}_slopes", "slopes", others, selected=list(slot.slopes), inline=True),
+        ui.input_select(f"re{k}_inner", "inner factor (nested)", [_NONE, *others], selected=slot.inner),
+        class_="lmm-slot border-top pt-2",
+    )
+
+
+@module.ui
+def model_controls_ui(initial_formula: str, frame: pd.DataFrame):
+    state = state_from_formula(initial_formula)
+    choices = Choices.of(frame)
+    return ui.div(
+        ui.input_text(
+            "formula",
+            "Model formula (lme4 syntax; Enter applies)",
+            value=initial_formula,
+            width="100%",
+            update_on="blur",
+        ),
+        ui.output_ui("formula_error"),
+        ui.input_radio_buttons("method", None, {"REML": "REML", "ML": "ML"}, selected="REML", inline=True),
+        ui.output_ui("builder_note"),
+        ui.input_select("response", "Response", choices.responses, selected=state.response),
+        ui.input_checkbox_group(
+            "fixed", "Fixed effects", choices.columns, selected=list(state.fixed), inline=True
+        ),
+        ui.input_checkbox_group(
+            "interactions",
+            "Interactions",
+            _pairs(state.fixed),
+            selected=list(state.interactions),
+            inline=True,
+        ),
+        *[_slot_ui(k, state, choices) for k in SLOTS],
+        class_="lmm-model",
+    )
+
+
+def _tuple(value) -> tuple[str, ...]:
+    return tuple(value) if value else ()
+
+
+@module.server
+def model_server(input, output, session, dataset, fit_error):
+    """``dataset``: the data in use; ``fit_error``: the current request's fit message (or None).
+
+    Returns the reactive :class:`ModelChoice`.
+    """
+    pushed: list = [None]  # canonical state of the last push to the controls (its echo is ignored)
+    last_suggestion: list[str | None] = [None]
+
+    def read_controls() -> BuilderState:
+        slots = []
+        for k in SLOTS:
+            group = input[f"re{k}_group"]()
+            if group:
+                slots.append(
+                    RandomSlot(
+                        group,
+                        input[f"re{k}_struct"](),
+                        _tuple(input[f"re{k}_slopes"]()),
+                        input[f"re{k}_inner"]() or "",
+                    )
+                )
+        return BuilderState(
+            input.response() or "", _tuple(input.fixed()), _tuple(input.interactions()), tuple(slots)
+        )
+
+    def push_controls(state: BuilderState | None, choices: Choices) -> None:
+        """Set every control (choices and values) to ``state``, or clear the values when it is None."""
+        shown = state or BuilderState(choices.responses[0] if choices.responses else _NONE)
+        ui.update_select("response", choices=choices.responses, selected=shown.response)
+        ui.update_checkbox_group("fixed", choices=choices.columns, selected=list(shown.fixed), inline=True)
+        ui.update_checkbox_group(
+            "interactions", choices=_pairs(shown.fixed), selected=list(shown.interactions), inline=True
+        )
+        for k in SLOTS:
+            slot = shown.random[k - 1] if k <= len(shown.random) else RandomSlot(_NONE)
+            others = [c for c in choices.columns if c not in (shown.response, slot.group)]
+            ui.update_select(f"re{k}_group", choices=[_NONE, *choices.groups], selected=slot.group)
+            ui.update_select(f"re{k}_struct", selected=slot.structure)
+            ui.update_checkbox_group(f"re{k}_slopes", choices=others, selected=list(slot.slopes), inline=True)
+            ui.update_select(f"re{k}_inner", choices=[_NONE, *others], selected=slot.inner)
+        pushed[0] = canonical(shown)
+
+    def representable(text: str, choices: Choices) -> BuilderState | None:
+        state = state_from_formula(text)
+        if state is None or not variables(state) <= set(choices.columns):
+            return None
+        return state
+
+    @reactive.effect
+    def _suggest_for_new_data():
+        data = dataset()
+        if data.suggested_formula == last_suggestion[0]:
+            return
+        last_suggestion[0] = data.suggested_formula
+        choices = Choices.of(data.frame)
+        ui.update_text("formula", value=data.suggested_formula)
+        push_controls(representable(data.suggested_formula, choices), choices)
+
+    @reactive.effect
+    @reactive.event(input.formula)
+    def _formula_to_controls():
+        choices = Choices.of(dataset().frame)
+        state = representable(input.formula(), choices)
+        with reactive.isolate():
+            current = canonical(read_controls())
+        if state is not None and canonical(state) != current:
+            push_controls(state, choices)
+
+    builder_inputs = [input.response, input.fixed, input.interactions] + [
+        input[f"re{k}_{part}"] for k in SLOTS for part in ("group", "struct", "slopes", "inner")
+    ]
+
+    @reactive.effect
+    @reactive.event(*builder_inputs, ignore_init=True)
+    def _controls_to_formula():
+        state = read_controls()
+        wanted = canonical(state)
+        if wanted == pushed[0]:
+            return
+        pushed[0] = None
+        with reactive.isolate():
+            text = input.formula()
+            choices = Choices.of(dataset().frame)
+        if wanted != canonical(representable(text, choices)) and state.response:
+            ui.update_text("formula", value=compose(state))
+
+    @reactive.effect
+    @reactive.event(input.fixed, ignore_init=True)
+    def _interaction_choices():
+        fixed = _tuple(input.fixed())
+        with reactive.isolate():
+            kept = [i for i in _tuple(input.interactions()) if i in _pairs(fixed)]
+        ui.update_checkbox_group("interactions", choices=_pairs(fixed), selected=kept, inline=True)
+
+    @reactive.calc
+    def model() -> ModelChoice:
+        text = input.formula()
+        reml = input.method() == "REML"
+        try:
+            engine.parse_formula(text)
+        except engine.LmmError as err:
+            return ModelChoice(text, reml, str(err))
+        return ModelChoice(text, reml)
+
+    @render.ui
+    def formula_error():
+        message = model().error or fit_error()
+        if not message:
+            return None
+        return ui.pre(message, class_="alert alert-danger py-1 px-2 small lmm-formula-error")
+
+    @render.ui
+    def builder_note():
+        choices = Choices.of(dataset().frame)
+        if model().error or representable(input.formula(), choices) is not None:
+            return None
+        return ui.p(
+            "The controls below cannot express this formula; it is kept as written. "
+            "Changing a control replaces it.",
+            class_="small text-muted",
+        )
+
+    return model

@@ -1,0 +1,116 @@
+"""Summary panel: lme4's summary text (monospace, copyable) and the same content as tables, with each
+warning next to the numbers it concerns."""
+
+from __future__ import annotations
+
+from shiny import module, reactive, render, ui
+
+from ..tables.summary_tables import (
+    fixed_effects,
+    format_numbers,
+    model_info,
+    random_effects,
+    summary_warnings,
+)
+
+_COPY_JS = "navigator.clipboard.writeText(document.getElementById('{id}').innerText)"
+
+
+@module.ui
+def summary_ui():
+    return ui.div(
+        ui.output_ui("message"),
+        ui.h5(ui.output_text("crit")),
+        ui.layout_columns(
+            ui.card(
+                ui.card_header(
+                    "lme4 summary",
+                    ui.tags.button(
+                        "Copy",
+                        class_="btn btn-sm btn-outline-secondary float-end",
+                        onclick=_COPY_JS.format(id=module.resolve_id("summary_text")),
+                    ),
+                ),
+                ui.output_code("summary_text"),
+            ),
+            ui.div(
+                ui.h6("Model"),
+                ui.output_ui("model_warnings"),
+                ui.output_table("info"),
+                ui.h6("Random effects"),
+                ui.output_ui("random_warnings"),
+                ui.output_table("random"),
+                ui.h6("Fixed effects"),
+                ui.output_table("fixed"),
+            ),
+            col_widths=(7, 5),
+        ),
+    )
+
+
+def _warning_box(messages: list[str]):
+    if not messages:
+        return None
+    return ui.div(
+        *[ui.div("⚠ " + m) for m in messages], class_="alert alert-warning py-1 px-2 small lmm-warning"
+    )
+
+
+@module.server
+def summary_server(input, output, session, outcome, dataset):
+    @reactive.calc
+    def fitted():
+        current = outcome()
+        return current if current.ok else None
+
+    @render.ui
+    def message():
+        current = outcome()
+        if current.ok:
+            return None
+        return ui.pre(
+            f"No fit for {current.request.label}:\n{current.error}", class_="alert alert-danger small"
+        )
+
+    @render.text
+    def crit():
+        current = fitted()
+        if current is None:
+            return ""
+        label = "REML criterion at convergence" if current.request.reml else "Deviance"
+        return f"{label}: {float(current.result.criterion):.4f}"
+
+    @render.code
+    def summary_text():
+        current = fitted()
+        return "" if current is None else current.result.summary()
+
+    @render.table
+    def info():
+        current = fitted()
+        return None if current is None else model_info(current.result, current.request.reml)
+
+    @render.table
+    def random():
+        current = fitted()
+        return None if current is None else format_numbers(random_effects(current.result))
+
+    @render.table
+    def fixed():
+        current = fitted()
+        return None if current is None else format_numbers(fixed_effects(current.result))
+
+    @reactive.calc
+    def warnings() -> dict[str, list[str]]:
+        current = fitted()
+        if current is None:
+            return {"model": [], "random": []}
+        return summary_warnings(current.result, len(dataset().frame))
+
+    @render.ui
+    def model_warnings():
+        return _warning_box(warnings()["model"])
+
+    @render.ui
+    def random_warnings():
+        return _warning_box(warnings()["random"])

@@ -1,0 +1,1 @@
+"""Pure table builders: DataFrames of a fit's summary, testable without a browser."""
