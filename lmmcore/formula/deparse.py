@@ -24,7 +24,7 @@ def deparse_formula(spec: FormulaSpec) -> str:
     Examples: ``y ~ 1 + (1 | a) + (1 | b:a)``, ``y ~ 0 + x + (0 + x | g)``, ``Reaction ~ Days +
     (1 + Days | Subject)``.
     """
-    fixed = [term_label(t) for t in writing_order(spec.fixed)]
+    fixed = terms_text(spec.fixed)
     if not spec.intercept:
         fixed.insert(0, "0")
     elif not fixed:
@@ -34,33 +34,40 @@ def deparse_formula(spec: FormulaSpec) -> str:
 
 
 def _bar_lhs(term: RandomTerm) -> str:
-    return " + ".join(["1" if term.intercept else "0"] + [term_label(t) for t in writing_order(term.terms)])
+    return " + ".join(["1" if term.intercept else "0"] + terms_text(term.terms))
 
 
-def writing_order(terms: tuple[Term, ...]) -> list[Term]:
-    """Terms in an order that keeps each degree's order and introduces variables as the labels require.
+def terms_text(terms: tuple[Term, ...]) -> list[str]:
+    """The pieces (joined by `` + ``) that write ``terms`` back with the same order and labels.
 
-    A variable may be written once every variable listed before it in some term's label is written; the
-    lowest-degree term that respects this goes next (so ordinary formulas come out sorted by degree).
+    Usually the terms themselves, by degree.  When no order of the terms introduces the variables as the
+    labels require (``(a + b):c`` gives ``a:c``, ``b:c``: ``c`` would come before ``b``), the text
+    starts with ``a:b:c - a:b:c``, which adds no term but fixes the variables' order, as R reads it.
     """
     must_follow: dict[Expr, set[Expr]] = {}
     for term in terms:
         for i, factor in enumerate(term.factors):
             must_follow.setdefault(factor, set()).update(term.factors[:i])
+    ordered = _writing_order(terms, must_follow)
+    if ordered is not None:
+        return [term_label(t) for t in ordered]
+    prefix = ":".join(expr_label(v) for v in _variable_order(terms, must_follow))
+    return [f"{prefix} - {prefix}"] + [term_label(t) for t in terms]
+
+
+def _writing_order(terms: tuple[Term, ...], must_follow: dict[Expr, set[Expr]]) -> list[Term] | None:
+    """Terms in an order that keeps each degree's order and introduces variables as the labels require
+    (the lowest-degree term that can go next goes next), or None if there is no such order."""
     pending = list(terms)
     written: set[Expr] = set()
     out = []
     while pending:
-        chosen = 0
-        degrees_seen = set()
+        heads = {}
         for i, term in enumerate(pending):
-            degree = len(term.factors)
-            if degree in degrees_seen:
-                continue
-            degrees_seen.add(degree)
-            if _can_write(term, written, must_follow):
-                chosen = i
-                break
+            heads.setdefault(len(term.factors), i)
+        chosen = next((i for i in heads.values() if _can_write(pending[i], written, must_follow)), None)
+        if chosen is None:
+            return None
         term = pending.pop(chosen)
         out.append(term)
         written.update(term.factors)
@@ -74,3 +81,14 @@ def _can_write(term: Term, written: set[Expr], must_follow: dict[Expr, set[Expr]
             return False
         available.add(factor)
     return True
+
+
+def _variable_order(terms: tuple[Term, ...], must_follow: dict[Expr, set[Expr]]) -> list[Expr]:
+    """The variables in an order consistent with every label (labels come from one total order)."""
+    remaining = list(must_follow)
+    out: list[Expr] = []
+    while remaining:
+        ready = next(v for v in remaining if must_follow[v] <= set(out))
+        remaining.remove(ready)
+        out.append(ready)
+    return out

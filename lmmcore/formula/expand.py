@@ -73,6 +73,13 @@ class _Builder:
             if left is None or right is None:
                 return right if left is None else left
             return Binary("+", left, right, node.pos, node.height)
+        if isinstance(node, Binary) and node.op == "-":
+            # lme4 keeps what follows a minus in the fixed part: y ~ x + (1 | g) - 1
+            self.reject_bars(node.right, "terms removed with -")
+            left = self.split_bars(node.left, bars)
+            if left is None:
+                return Unary("-", node.right, node.pos, node.height)
+            return Binary("-", left, node.right, node.pos, node.height)
         if isinstance(node, Paren):
             if isinstance(node.inner, Binary) and node.inner.op in _BARS:
                 bars.append(node.inner)

@@ -29,7 +29,7 @@ ERRORS = [
     ("y ~ x + 1 | Site", 10, ["must be in parentheses", "(1 | Site)"]),
     ("y ~ x + 1 || Site", 10, ["must be in parentheses", "(1 || Site)"]),
     ("y ~ x * (1 | g)", 11, ["bar cannot be inside", "with +"]),
-    ("y ~ x - (1 | g)", 11, ["bar cannot be inside"]),
+    ("y ~ x - (1 | g)", 11, ["bar cannot be inside terms removed with -"]),
     ("y ~ eval(x)", 4, ["unknown function eval()", "factor, log, exp, sqrt, scale, I"]),
     ("y ~ poly(x, 2)", 4, ["unknown function poly()", "factor, log, exp, sqrt, scale, I"]),
     ("cbind(a, b) ~ x", 0, ["unknown function cbind()"]),

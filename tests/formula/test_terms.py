@@ -156,6 +156,9 @@ RANDOM = [
     ("y ~ ((1 | g))", ["1"], ["1 | g"]),
     ("y ~ (1 | g) + (1 | g)", ["1"], ["1 | g", "1 | g"]),  # lme4 keeps both terms
     ("y ~ (1 | `my site`)", ["1"], ["1 | `my site`"]),
+    ("y ~ x + (1 | g) - 1", ["0", "x"], ["1 | g"]),
+    ("y ~ (1 | g) + x - x:z", ["1", "x"], ["1 | g"]),
+    ("y ~ (1 | g) - 1", ["0"], ["1 | g"]),  # lme4 1.1-31's nobars would keep the intercept here
     ("y ~ x +\n   (1 + x |\n    g)", ["1", "x"], ["1 + x | g"]),
 ]
 
