@@ -131,16 +131,11 @@ def categorical_values(series: pd.Series) -> Categorical:
         return Categorical(codes, BOOL_LEVELS, fixed_levels=True)
     if pd.api.types.is_numeric_dtype(dtype):
         return numbers_as_factor(series.to_numpy())
-    values = series.to_numpy(dtype=object, na_value=None)
-    missing = pd.isna(values)
-    if missing.any():
-        values = values.copy()
-        values[missing] = None
+    values = series.to_numpy(dtype=object, na_value=None)  # faster to factorize than a string Series
     try:
         codes, uniques = pd.factorize(values, sort=True)
     except TypeError:  # mixed types in an object column: compare their text
-        text = np.where(missing, None, values.astype(str))
-        codes, uniques = pd.factorize(text, sort=True)
+        codes, uniques = pd.factorize(series.map(str, na_action="ignore").to_numpy(dtype=object), sort=True)
     return _unique_labels(codes.astype(np.int64), [str(u) for u in uniques])
 
 
