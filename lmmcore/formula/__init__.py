@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=512)
 def parse_formula(text: str) -> FormulaSpec:
     """Parse an lme4 model formula (``"Reaction ~ Days + (Days | Subject)"``) into a :class:`FormulaSpec`.
 
@@ -55,6 +54,11 @@ def parse_formula(text: str) -> FormulaSpec:
     """
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text such as 'y ~ x + (1 | g)', not {type(text).__name__}")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=512)
+def _parse_cached(text: str) -> FormulaSpec:
     if not text.strip():
         raise FormulaError("the formula is empty: write e.g. y ~ x + (1 | g)", formula=text, position=0)
     return expand(parse_tree(text), text)

@@ -223,6 +223,12 @@ class _Parser:
         return self.error(f"'{token.text}' cannot start a term here: write a column name or (", token.pos)
 
     def call(self, name: Token, depth: int) -> CallNode:
+        if name.text not in FUNCTIONS and self.current.pos > name.pos + len(name.text):
+            raise self.error(
+                f"'{name.text} (' reads as a call of {name.text}(): join the terms with +, "
+                f"e.g. {name.text} + (1 | g)",
+                self.current.pos,
+            )
         if name.text not in FUNCTIONS:
             raise self.error(
                 f"unknown function {name.text}(): only {ALLOWED_FUNCTIONS} are allowed "

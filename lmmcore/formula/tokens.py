@@ -6,6 +6,7 @@ any other column name is written in backquotes (```my column```).  Nothing is ev
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ MAX_FORMULA_CHARS = 2000
 _TOKEN_RE = re.compile(
     r"""
     (?P<space>\s+)
-    |(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    |(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9])[0-9]*(?:[eE][+-]?[0-9]+)?)
     |(?P<name>(?:[^\W\d_]|\.(?!\d))[\w.]*)
     |(?P<quoted>`[^`]*`)
     |(?P<op>\|\||[~+\-*/:^|(),])
@@ -79,6 +80,10 @@ def tokenize(text: str) -> list[Token]:
                     position=pos,
                 )
             tokens.append(Token("name", match.group()[1:-1], pos))
+        elif kind == "number" and not math.isfinite(float(match.group())):
+            raise FormulaError(
+                f"the number {match.group()} is too large: use a smaller one", formula=text, position=pos
+            )
         elif kind != "space":
             tokens.append(Token(kind, match.group(), pos))
         pos = match.end()

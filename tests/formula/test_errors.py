@@ -70,6 +70,9 @@ ERRORS = [
     ("y ~ if", 4, ["reserved word", "`if`"]),
     ("y ~ x %in% a", 6, ["%in%"]),
     ("y ~ x[1]", 5, ["unexpected character '['"]),
+    ("y ~ x (1 | g)", 6, ["x + (1 | g)"]),
+    ("y ~ x * 1e400", 8, ["too large"]),
+    ("y ~ I(x * ٣)", 10, ["unexpected character"]),
 ]
 
 
@@ -85,9 +88,10 @@ def test_error_points_at_the_offending_character(text, position, words):
     assert str(err).splitlines()[-1] == "  " + " " * position + "^"
 
 
-def test_error_for_non_text_input():
+@pytest.mark.parametrize("value", [42, None, ["y ~ x"], b"y ~ x"])
+def test_error_for_non_text_input(value):
     with pytest.raises(FormulaError, match="must be text"):
-        parse_formula(42)
+        parse_formula(value)
 
 
 HOSTILE = [
