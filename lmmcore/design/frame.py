@@ -107,7 +107,7 @@ def model_frame(spec: FormulaSpec, data: pd.DataFrame) -> ModelFrame:
     evaluate = Evaluator(source)
     response = evaluate(spec.response)
     raw = {e: evaluate(e) for e in exprs}
-    groups = {g: source.categorical(g) for g in group_columns}
+    groups = {g: source.categorical(g).as_factor() for g in group_columns}  # lme4: factor(g)
 
     missing = {name: source.missing(name) for name in used}
     incomplete = np.logical_or.reduce(list(missing.values()))

@@ -69,3 +69,13 @@ def test_as_many_random_effects_as_observations(toy):
     toy["pair"] = np.arange(60) // 2
     with pytest.raises(FitError, match=r"number of observations \(=60\) <= number of random effects \(=60\)"):
         build_design("y ~ x + (x | pair)", toy)
+
+
+def test_logical_group_keeps_only_observed_levels(toy):
+    toy["flag"] = True
+    toy.loc[:29, "flag"] = False
+    toy["other"] = toy["flag"].copy()
+    toy.loc[:29, "other"] = True  # all TRUE: lme4's factor() gives one level, so the term is rejected
+    assert build_design("y ~ x + (1 | flag)", toy).reterms[0].levels == ("FALSE", "TRUE")
+    with pytest.raises(FitError, match="'other' has only 1 level"):
+        build_design("y ~ x + (1 | other)", toy)
