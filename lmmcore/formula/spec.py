@@ -65,7 +65,8 @@ class RandomTerm:
     """One random-effects bar ``(lhs | group)`` after expansion.
 
     ``group`` holds the grouping variable names in lme4's order: ``(1 | a/b)`` expands to
-    ``RandomTerm(group=("a",))`` and ``RandomTerm(group=("b", "a"))`` (lme4 labels it ``b:a``).
+    ``RandomTerm(group=("b", "a"))`` (lme4 labels it ``b:a``) and ``RandomTerm(group=("a",))``, in that
+    order, as lme4 1.1-31's ``findbars`` lists them.
     """
 
     intercept: bool
