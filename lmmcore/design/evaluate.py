@@ -140,11 +140,13 @@ class Evaluator:
         raise FormulaError(f"unsupported operator '{expr.op}' in '{expr_label(expr)}'; use + - * / ^")
 
     def _call(self, expr: Call) -> Value:
-        if expr.func not in FUNCTIONS or len(expr.args) != 1:
+        arity_ok = len(expr.args) == 1 or (expr.func == "log" and len(expr.args) == 2)
+        if expr.func not in FUNCTIONS or not arity_ok:
             raise FormulaError(
                 f"'{expr_label(expr)}' is not supported; use one of {', '.join(f + '(x)' for f in FUNCTIONS)}"
+                " or log(x, base)"
             )
-        (arg,) = expr.args
+        arg = expr.args[0]
         if expr.func == "factor":
             value = self(arg)
             if isinstance(value, Categorical):
@@ -162,7 +164,9 @@ class Evaluator:
                 f"{expr_label(expr)}: {int(np.sum(bad))} value(s) of {expr_label(arg)} are {what}; "
                 f"remove or shift those rows, or drop {expr.func}()"
             )
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", divide="ignore"):
+            if expr.func == "log" and len(expr.args) == 2:
+                return np.log(x) / np.log(self._numeric(expr.args[1], expr))
             return {"log": np.log, "exp": np.exp, "sqrt": np.sqrt}[expr.func](x)
 
     def _scale(self, expr: Call, x: np.ndarray | float) -> np.ndarray:

@@ -32,6 +32,10 @@ NAMING = [
     ("y ~ x * z + (1 | g)", ("(Intercept)", "x", "z", "x:z")),
     ("y ~ I(x^2) + log(z) + scale(x) + (1 | g)", ("(Intercept)", "I(x^2)", "log(z)", "scale(x)")),
     ("y ~ exp(x) + sqrt(z) + I(x * z) + (1 | g)", ("(Intercept)", "exp(x)", "sqrt(z)", "I(x * z)")),
+    (
+        "y ~ I(x/2) + I((x + 1)^2) + log(z, 10) + (1 | g)",
+        ("(Intercept)", "I(x/2)", "I((x + 1)^2)", "log(z, 10)"),
+    ),
 ]
 
 
@@ -85,6 +89,14 @@ def test_pandas_categorical_keeps_category_order(toy):
 def test_unused_categories_are_dropped(toy):
     toy["recipe"] = toy["recipe"].astype("category").cat.add_categories(["Z"])
     assert build_design("y ~ 0 + recipe + (1 | g)", toy).fixed_names == ("recipeA", "recipeB", "recipeC")
+
+
+def test_expression_values(toy):
+    design = build_design("y ~ I(x/2) + I((x + 1)^2) + log(z, 10) + I(-z^3) + (1 | g)", toy)
+    x, z = toy["x"].to_numpy(), toy["z"].to_numpy()
+    np.testing.assert_allclose(
+        design.X[:, 1:], np.column_stack([x / 2, (x + 1) ** 2, np.log10(z), -(z**3)]), rtol=1e-14
+    )
 
 
 def test_scale_centres_and_scales_with_sd_n_minus_1(toy):
