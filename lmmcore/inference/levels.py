@@ -1,0 +1,36 @@
+"""Confidence levels: validation and R's column labels (``"2.5 %"``, ``"97.5 %"``)."""
+
+from __future__ import annotations
+
+import math
+
+from lmmcore.errors import InferenceError
+
+
+def validate_level(level: float) -> float:
+    """The level as a float strictly between 0 and 1, else :class:`InferenceError`."""
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise InferenceError(f"level must be a number between 0 and 1 (like 0.95), not {level!r}.") from None
+    if not 0.0 < value < 1.0 or math.isnan(value):
+        raise InferenceError(f"level must be strictly between 0 and 1 (like 0.95); got {level!r}.")
+    return value
+
+
+def interval_columns(level: float) -> list[str]:
+    """R's ``format.perc(c(a, 1 - a), 3)`` labels, ``a = (1 - level) / 2``: ``["2.5 %", "97.5 %"]``.
+
+    R formats both numbers with 3 significant digits and a common number of decimals.
+    """
+    tail = (1 - level) / 2
+    percents = [100 * tail, 100 * (1 - tail)]
+    decimals = max(_decimals_needed(float(f"{p:.3g}")) for p in percents)
+    return [f"{p:.{decimals}f} %" for p in percents]
+
+
+def _decimals_needed(value: float) -> int:
+    for decimals in range(16):
+        if abs(round(value, decimals) - value) <= 1e-9 * max(1.0, abs(value)):
+            return decimals
+    return 15
