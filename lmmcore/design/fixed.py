@@ -33,13 +33,23 @@ def fixed_part(spec: FormulaSpec, frame: ModelFrame) -> FixedPart:
     X = build_matrix(layout, frame.values, frame.nobs)
     keep = independent_columns(X)
     if keep.shape[0] == X.shape[1]:
-        return FixedPart(X, names, layout, keep, (), ())
+        return FixedPart(X, names, layout, keep, (), scale_messages(X))
     dropped = tuple(name for j, name in enumerate(names) if j not in set(keep.tolist()))
+    X = np.ascontiguousarray(X[:, keep])
     return FixedPart(
-        np.ascontiguousarray(X[:, keep]),
-        tuple(names[j] for j in keep),
-        layout,
-        keep,
-        dropped,
-        (rank_message(dropped),),
+        X, tuple(names[j] for j in keep), layout, keep, dropped, (rank_message(dropped), *scale_messages(X))
     )
+
+
+def scale_messages(X: np.ndarray, ratio: float = 1e3) -> tuple[str, ...]:
+    """lme4's ``checkScaleX`` warning: a non-0/1 column with SD beyond ``[1/ratio, ratio]``, or two such
+    columns whose SDs differ by more than ``ratio``."""
+    continuous = [j for j in range(X.shape[1]) if not np.isin(X[:, j], (0.0, 1.0)).all()]
+    if not continuous or X.shape[0] < 2:
+        return ()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_sd = np.log(np.std(X[:, continuous], axis=0, ddof=1))
+        spread = np.abs(log_sd[:, None] - log_sd[None, :])
+    if max(np.abs(log_sd).max(), spread.max()) > np.log(ratio):
+        return ("Some predictor variables are on very different scales: consider rescaling",)
+    return ()

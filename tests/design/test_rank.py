@@ -35,3 +35,11 @@ def test_full_rank_keeps_everything():
     X[:, 4] = X[:, 0] - X[:, 2] + 1e-12 * rng.normal(size=50)
     X[:, 5] = 0.0
     np.testing.assert_array_equal(independent_columns(X), [0, 1, 2, 3])
+
+
+def test_very_different_scales_give_lme4s_warning(toy):
+    assert build_design("y ~ x + z + flag + (1 | g)", toy).messages == ()
+    toy["big"] = 1e4 * toy["z"]
+    assert build_design("y ~ x + big + (1 | g)", toy).messages == (
+        "Some predictor variables are on very different scales: consider rescaling",
+    )
