@@ -110,16 +110,10 @@ def model_frame(spec: FormulaSpec, data: pd.DataFrame) -> ModelFrame:
     groups = {g: source.categorical(g).as_factor() for g in group_columns}  # lme4: factor(g)
 
     missing = {name: source.missing(name) for name in used}
-    incomplete = np.logical_or.reduce(list(missing.values()))
-    rows = np.flatnonzero(~incomplete)
-    _check_rows_left(rows, used, data)
+    rows = np.flatnonzero(~np.logical_or.reduce(list(missing.values())))
+    _check_rows_left(rows, used)
     take = None if rows.shape[0] == len(data) else rows
-    messages = ()
-    if take is not None:
-        with_na = [name for name, m in missing.items() if m.any()]
-        messages = (
-            f"dropped {len(data) - rows.shape[0]} rows with missing values (columns: {', '.join(with_na)})",
-        )
+    messages = () if take is None else (_dropped_message(len(data) - rows.shape[0], missing),)
 
     values = {spec.response: _take(response, take, len(data), spec.response)}
     values.update({e: _take(v, take, len(data), e) for e, v in raw.items()})
@@ -141,7 +135,12 @@ def _check_response_type(response: Expr, source: ColumnSource) -> None:
         raise DataError(f"response '{expr_label(response)}' is categorical; choose a numeric column")
 
 
-def _check_rows_left(rows: np.ndarray, used: list[str], data: pd.DataFrame) -> None:
+def _dropped_message(count: int, missing: dict[str, np.ndarray]) -> str:
+    with_na = ", ".join(name for name, m in missing.items() if m.any())
+    return f"dropped {count} row{'s' if count > 1 else ''} with missing values (columns: {with_na})"
+
+
+def _check_rows_left(rows: np.ndarray, used: list[str]) -> None:
     if rows.shape[0] == 0:
         raise DataError(
             f"no complete rows: every row has a missing value in one of {', '.join(used)}; "
