@@ -89,8 +89,9 @@ class Criterion:
         if self._rest:
             s = self._scale_by_lambda(s, factors[1:])
             s[self._re_diag, self._re_diag] += 1.0
-        chol, info = dpotrf(s, lower=1, clean=0, overwrite_a=1)
-        return chol, info
+        # s is symmetric and C-ordered: its transpose is the same matrix in Fortran order, no copy
+        upper, info = dpotrf(s.T, lower=0, clean=0, overwrite_a=1)
+        return upper.T, info
 
     def _scale_by_lambda(self, s: np.ndarray, factors) -> np.ndarray:
         """``Lr' S Lr`` with ``Lr = blockdiag(I (x) T_2, ..., I (x) T_T, I_{p+1})``."""

@@ -1,0 +1,84 @@
+"""The optimizer reaches lme4's optimum, flags singular fits and reports lme4's convergence messages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import ALL, reference
+
+from lmmcore.design.types import Design, ReBlock
+from lmmcore.fitting.criterion import make_criterion
+from lmmcore.fitting.optimize import SINGULAR_MESSAGE, optimize_theta
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_optimum_matches_lme4(name, design_of):
+    ref = reference(name)
+    design = design_of(name)
+    crit = make_criterion(design, reml=ref["REML"])
+    report = optimize_theta(crit)
+    # lme4 stops at its own tolerance: we may be a hair lower, never higher by more than 1e-6 relative
+    assert report.objective <= ref["criterion"] * (1 + 1e-6)
+    theta = np.atleast_1d(np.asarray(ref["theta"], dtype=float))
+    np.testing.assert_allclose(report.theta, theta, rtol=1e-3, atol=1e-3)
+    sol = crit.solve(report.theta)
+    np.testing.assert_allclose(sol.beta, [ref["fixef"][k] for k in design.fixed_names], rtol=1e-4)
+    assert sol.sigma == pytest.approx(ref["sigma"], rel=1e-4)
+    assert report.objective == pytest.approx(crit(report.theta), rel=1e-12)
+    assert report.converged
+    assert report.singular is bool(ref["singular"]) is False
+    assert report.messages == ()
+
+
+def _simulated(seed: int, slope_sd: float) -> Design:
+    """Random intercepts and slopes, 30 groups x 8; a zero slope SD makes lme4's fit singular."""
+    rng = np.random.default_rng(seed)
+    groups, per = 30, 8
+    refs = np.repeat(np.arange(groups), per)
+    x = rng.uniform(-2, 2, groups * per)
+    b0 = rng.normal(scale=1.5, size=groups)
+    b1 = rng.normal(scale=slope_sd, size=groups)
+    y = 3 + 0.5 * x + b0[refs] + b1[refs] * x + rng.normal(size=groups * per)
+    xz = np.column_stack([np.ones_like(x), x])
+    term = ReBlock("g", tuple(f"g{i}" for i in range(groups)), refs, xz, ("(Intercept)", "x"))
+    return Design(None, "y", y, xz, ("(Intercept)", "x"), (term,), np.arange(len(y)))
+
+
+def test_zero_slope_variance_gives_a_flagged_singular_fit():
+    crit = make_criterion(_simulated(11, slope_sd=0.0))
+    report = optimize_theta(crit)
+    assert report.singular
+    assert SINGULAR_MESSAGE in report.messages
+    assert report.theta[2] < 1e-4
+    # the boundary optimum is a real minimum: no interior start does better
+    for start in ([1.0, 0.0, 1.0], [0.5, 0.3, 0.5], [2.0, -0.5, 0.2]):
+        assert report.objective <= optimize_theta(crit, theta0=start).objective + 1e-6
+
+
+def test_clear_slope_variance_is_not_singular():
+    report = optimize_theta(make_criterion(_simulated(11, slope_sd=1.0)))
+    assert not report.singular
+    assert report.converged
+    assert report.messages == ()
+
+
+def test_start_value_and_report_fields(design_of):
+    ref = reference("sleepstudy_slopes")
+    crit = make_criterion(design_of("sleepstudy_slopes"))
+    report = optimize_theta(crit, theta0=[0.5, 0.5, 0.5])
+    np.testing.assert_allclose(report.theta, ref["theta"], rtol=1e-3, atol=1e-3)
+    assert report.optimizer == "L-BFGS-B"
+    assert report.nfev > 0
+    assert isinstance(report.messages, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.objective = 0.0
+
+
+def test_failed_convergence_is_reported(design_of):
+    """A start far from the optimum with one iteration allowed stops early and says so."""
+    crit = make_criterion(design_of("sleepstudy_slopes"))
+    report = optimize_theta(crit, theta0=[5.0, 1.0, 5.0], maxiter=1)
+    assert not report.converged
+    assert any(m.startswith("Model failed to converge") or "stopped" in m for m in report.messages)
