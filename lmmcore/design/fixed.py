@@ -8,7 +8,7 @@ import numpy as np
 
 from lmmcore.design.columns import Categorical
 from lmmcore.design.frame import ModelFrame
-from lmmcore.design.modelmatrix import MatrixLayout, build_matrix, column_names, plan_layout
+from lmmcore.design.modelmatrix import MatrixLayout, build_matrix, check_size, column_names, plan_layout
 from lmmcore.design.rank import independent_columns, rank_message
 from lmmcore.formula.spec import FormulaSpec
 
@@ -30,6 +30,7 @@ def fixed_part(spec: FormulaSpec, frame: ModelFrame) -> FixedPart:
     layout = plan_layout(spec.intercept, spec.fixed, lambda e: isinstance(frame.values[e], Categorical))
     levels = {e: v.labels for e, v in frame.values.items() if isinstance(v, Categorical)}
     names = column_names(layout, levels)
+    check_size(frame.nobs, names, "fixed-effects matrix")
     X = build_matrix(layout, frame.values, frame.nobs)
     keep = independent_columns(X)
     if keep.shape[0] == X.shape[1]:

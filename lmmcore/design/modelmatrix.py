@@ -84,6 +84,18 @@ def column_names(layout: MatrixLayout, levels: Mapping[Expr, tuple[str, ...]]) -
     return tuple(names)
 
 
+MAX_CELLS = 250_000_000  # 2 GB of float64: beyond this a dense column block is a mistake, not a model
+
+
+def check_size(n: int, names: tuple[str, ...], what: str) -> None:
+    """Refuse a dense matrix too large to hold (a many-level factor among the fixed effects)."""
+    if n * len(names) > MAX_CELLS:
+        raise DataError(
+            f"the {what} would have {len(names)} columns x {n} rows ({n * len(names) * 8 / 1e9:.0f} GB); "
+            "a factor with many levels belongs in a random-effects term such as (1 | factor), not here"
+        )
+
+
 def build_matrix(layout: MatrixLayout, values: Mapping[Expr, np.ndarray | Categorical], n: int) -> np.ndarray:
     """The model matrix, shape (n, ncol): products of each term's factor codings."""
     blocks = [np.ones((n, 1))] if layout.intercept else []

@@ -15,7 +15,7 @@ import pandas as pd
 
 from lmmcore.design.columns import Categorical
 from lmmcore.design.frame import ModelFrame
-from lmmcore.design.modelmatrix import MatrixLayout, build_matrix, column_names, plan_layout
+from lmmcore.design.modelmatrix import MatrixLayout, build_matrix, check_size, column_names, plan_layout
 from lmmcore.design.types import ReBlock
 from lmmcore.errors import FitError
 from lmmcore.formula.spec import RandomTerm, group_label, term_label
@@ -57,9 +57,11 @@ def random_terms(
 def _block(term: RandomTerm, frame: ModelFrame) -> tuple[ReBlock, RandomLayout]:
     layout = plan_layout(term.intercept, term.terms, lambda e: isinstance(frame.values[e], Categorical))
     levels = {e: v.labels for e, v in frame.values.items() if isinstance(v, Categorical)}
+    names = column_names(layout, levels)
+    check_size(frame.nobs, names, f"random-effects term {describe_term(term)}")
     z = build_matrix(layout, frame.values, frame.nobs)
     factor = interaction([frame.groups[g] for g in term.group])
-    block = ReBlock(group_label(term), factor.labels, factor.codes, z, column_names(layout, levels))
+    block = ReBlock(group_label(term), factor.labels, factor.codes, z, names)
     return block, RandomLayout(term.group, layout)
 
 

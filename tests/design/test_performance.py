@@ -12,6 +12,7 @@ import pytest
 
 from lmmcore.datasets import load
 from lmmcore.design import build_design, encode_newdata
+from lmmcore.errors import DataError
 
 
 def test_sleepstudy_builds_in_well_under_a_millisecond():
@@ -48,3 +49,13 @@ def test_million_rows_ten_thousand_groups():
     assert elapsed < 3.0  # about 0.2 s alone; generous for shared cores and tracemalloc
     # X, z (n x 2 each) and a few n-vectors: far below one dense n x q matrix (80 GB)
     assert peak < 200e6
+
+
+def test_many_level_factor_among_fixed_effects_is_refused_before_allocating(monkeypatch, toy):
+    monkeypatch.setattr("lmmcore.design.modelmatrix.MAX_CELLS", 60 * 5)
+    with pytest.raises(DataError, match=r"fixed-effects matrix would have 10 columns x 60 rows"):
+        build_design("y ~ factor(g) + (1 | h)", toy)
+    with pytest.raises(
+        DataError, match=r"random-effects term \(0 \+ factor\(g\) \| h\) would have 10 columns"
+    ):
+        build_design("y ~ 1 + (0 + factor(g) | h)", toy)
