@@ -24,7 +24,7 @@ def diagnostics_ui():
         ),
         ui.layout_columns(
             ui.card(
-                ui.input_select("by_group", "Residuals by", choices=[]),
+                ui.input_select("group", "Residuals by", choices=[]),
                 output_plotly("by_group"),
                 ui.p(fig.HINTS["by_group"], class_="small text-muted mb-0 lmm-hint"),
             ),
@@ -47,8 +47,8 @@ def diagnostics_server(input, output, session, outcome, dataset):
     def _group_choices():
         groups = list(data()[0].groups)
         with reactive.isolate():
-            chosen = input.by_group()
-        ui.update_select("by_group", choices=groups, selected=chosen if chosen in groups else groups[0])
+            chosen = input.group()
+        ui.update_select("group", choices=groups, selected=chosen if chosen in groups else groups[0])
 
     @render_plotly
     def resid():
@@ -68,7 +68,7 @@ def diagnostics_server(input, output, session, outcome, dataset):
     @render_plotly
     def by_group():
         d, tag = data()
-        group = input.by_group()
+        group = input.group()
         req(group in d.groups)
         return fig.residuals_by_group(d.pearson, d.groups[group], group), tag
 

@@ -8,6 +8,7 @@ import asyncio
 from concurrent.futures.process import BrokenProcessPool
 
 from shiny import module, reactive, render, req, ui
+from shiny.types import SilentOperationInProgressException
 
 from ..debounce import debounce
 from ..fitting import FitOutcome, FitRequest, fit_in_worker, get_executor, reset_executor
@@ -73,7 +74,12 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
         return result
 
     def fit_error() -> str | None:
-        current = outcome()
+        """The message of a failed fit of the current inputs; None while fitting (a field shows no
+        progress state) and after success."""
+        try:
+            current = outcome()
+        except SilentOperationInProgressException:
+            return None
         return None if current.ok or model().error else current.error
 
     @render.ui

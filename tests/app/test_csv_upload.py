@@ -1,0 +1,84 @@
+"""Reading uploads: delimiter/decimal sniffing, encodings, and a message for every unusable file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from explorer.csv_upload import (
+    UploadError,
+    check_size,
+    column_types,
+    max_upload_bytes,
+    read_csv_upload,
+)
+
+SLEEPSTUDY = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data" / "sleepstudy.csv"
+
+
+def test_bundled_sleepstudy_reads_as_comma_separated():
+    parsed = read_csv_upload(SLEEPSTUDY.read_bytes())
+    assert parsed.frame.shape == (180, 3)
+    assert (parsed.delimiter, parsed.decimal, parsed.encoding) == (",", ".", "UTF-8")
+    assert parsed.frame["Reaction"].iloc[0] == pytest.approx(249.56)
+
+
+def test_semicolon_with_decimal_comma():
+    raw = b"y;x;g\n1,5;2,25;a\n2,5;3,75;b\n3,0;1,0;a\n"
+    parsed = read_csv_upload(raw)
+    assert (parsed.delimiter, parsed.decimal) == (";", ",")
+    assert parsed.frame["y"].tolist() == [1.5, 2.5, 3.0]
+    assert parsed.frame["x"].tolist() == [2.25, 3.75, 1.0]
+
+
+def test_tab_separated():
+    parsed = read_csv_upload(b"y\tg\n1.0\ta\n2.0\tb\n")
+    assert parsed.delimiter == "\t"
+    assert list(parsed.frame.columns) == ["y", "g"]
+
+
+def test_latin1_text_is_decoded():
+    raw = "y,site\n1.0,Zürich\n2.0,Genève\n".encode("latin-1")
+    parsed = read_csv_upload(raw)
+    assert parsed.encoding == "Latin-1"
+    assert parsed.frame["site"].tolist() == ["Zürich", "Genève"]
+
+
+def test_utf8_bom_is_dropped():
+    parsed = read_csv_upload("\ufeffy,g\n1,a\n2,b\n".encode())
+    assert list(parsed.frame.columns) == ["y", "g"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"PK\x03\x04\x00\x00binary", "not a CSV"),
+        (b"only\n1\n2\n", "one column"),
+        (b"y,g\n", "no data rows"),
+        (b"name,group\nx,a\ny,b\n", "No numeric column"),
+    ],
+)
+def test_unusable_files_say_what_is_wrong(raw, message):
+    with pytest.raises(UploadError, match=message):
+        read_csv_upload(raw)
+
+
+def test_size_cap_is_checked_and_configurable(monkeypatch):
+    with pytest.raises(UploadError, match="too big"):
+        read_csv_upload(b"y,g\n1,a\n" * 10, max_bytes=20)
+    assert max_upload_bytes() == 50 * 1024 * 1024
+    monkeypatch.setenv("LMM_MAX_UPLOAD_MB", "0.001")
+    assert max_upload_bytes() == 1048
+    with pytest.raises(UploadError, match="LMM_MAX_UPLOAD_MB"):
+        check_size(2000)
+
+
+def test_column_types_preview():
+    frame = pd.DataFrame({"y": [1.5, None, 2.0], "n": [1, 2, 2], "g": ["a", "b", "a"]})
+    table = column_types(frame).set_index("column")
+    assert table.loc["y", "type"] == "numeric" and table.loc["y", "missing"] == 1
+    assert table.loc["n", "type"] == "integer" and table.loc["n", "distinct"] == 2
+    assert table.loc["g", "type"].startswith("text") and table.loc["g", "first values"] == "a, b, a"

@@ -1,0 +1,147 @@
+"""Figure builders as plain functions: traces, values, labels, sorting, highlighting, large data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from explorer.figures import diagnostics
+from explorer.figures.caterpillar import Z95, caterpillar, interval_table
+from explorer.figures.large_data import QQ_POINTS, WEBGL_LIMIT, thinned_ranks
+from scipy import stats
+
+
+@pytest.fixture
+def residuals():
+    rng = np.random.default_rng(1)
+    fitted = rng.uniform(5, 15, 200)
+    return fitted, rng.normal(size=200)
+
+
+def test_residuals_vs_fitted_has_points_smoother_and_zero_line(residuals):
+    fitted, pearson = residuals
+    fig = diagnostics.residuals_vs_fitted(fitted, pearson)
+    points, smooth = fig.data
+    assert isinstance(points, go.Scatter) and points.mode == "markers"
+    np.testing.assert_array_equal(points.x, fitted)
+    np.testing.assert_array_equal(points.y, pearson)
+    assert smooth.name == "lowess" and len(smooth.x) == 200 and np.all(np.diff(smooth.x) >= 0)
+    assert abs(np.mean(smooth.y)) < 0.3  # pure noise: the smoother stays near 0
+    assert [s.y0 for s in fig.layout.shapes] == [0]
+    assert fig.layout.xaxis.title.text == "fitted"
+
+
+def test_large_residual_plots_are_binned_not_drawn_point_by_point():
+    rng = np.random.default_rng(2)
+    n = WEBGL_LIMIT * 3
+    fig = diagnostics.residuals_vs_fitted(rng.normal(size=n), rng.normal(size=n))
+    assert isinstance(fig.data[0], go.Heatmap)
+    assert np.nansum(fig.data[0].customdata) == n  # every point counted once
+    assert len(fig.to_json()) < 200_000
+
+
+def test_medium_sized_scatter_uses_webgl():
+    fig = diagnostics.observed_vs_fitted(np.arange(6000.0), np.arange(6000.0), "y")
+    assert isinstance(fig.data[0], go.Scattergl)
+
+
+def test_qq_of_residuals_matches_normal_quantiles_and_quartile_line(residuals):
+    _, pearson = residuals
+    fig = diagnostics.qq_residuals(pearson)
+    points, line = fig.data
+    np.testing.assert_allclose(points.y, np.sort(pearson))
+    expected = stats.norm.ppf((np.arange(1, 201) - 0.375) / 200.25)
+    np.testing.assert_allclose(points.x, expected)
+    q1, q3 = np.quantile(pearson, [0.25, 0.75])
+    slope = (line.y[1] - line.y[0]) / (line.x[1] - line.x[0])
+    assert slope == pytest.approx((q3 - q1) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25)))
+
+
+def test_qq_of_many_residuals_is_thinned_and_says_so():
+    values = np.random.default_rng(3).normal(size=50_000)
+    fig = diagnostics.qq_residuals(values)
+    assert len(fig.data[0].y) == QQ_POINTS
+    assert fig.data[0].y[0] == values.min() and fig.data[0].y[-1] == values.max()
+    assert "2000 of 50000" in fig.layout.title.text
+    assert len(thinned_ranks(10)) == 10
+
+
+def test_qq_of_random_effects_has_one_panel_per_group_and_term():
+    ranef = {
+        "Site": pd.DataFrame({"(Intercept)": np.arange(5.0), "Temp": np.arange(5.0) / 10}),
+        "Plot": pd.DataFrame({"(Intercept)": np.arange(8.0)}),
+    }
+    fig = diagnostics.qq_random_effects(ranef)
+    assert len(fig.data) == 6  # points + reference line per panel
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["(Intercept) | Site", "Temp | Site", "(Intercept) | Plot"]
+
+
+def test_residuals_by_group_boxes_sorted_by_median():
+    pearson = np.array([1.0, 1.2, -1.0, -0.8, 0.1, 0.0])
+    groups = np.array(["a", "a", "b", "b", "c", "c"])
+    fig = diagnostics.residuals_by_group(pearson, groups, "g")
+    assert [t.name for t in fig.data] == ["b", "c", "a"]
+    assert all(isinstance(t, go.Box) for t in fig.data)
+    np.testing.assert_array_equal(fig.data[2].y, [1.0, 1.2])
+
+
+def test_residuals_by_group_with_many_levels_is_one_ranked_trace():
+    rng = np.random.default_rng(4)
+    groups = np.repeat([f"s{i}" for i in range(300)], 4)
+    fig = diagnostics.residuals_by_group(rng.normal(size=1200), groups, "s")
+    assert len(fig.data) == 1
+    medians = np.asarray(fig.data[0].y)
+    assert np.all(np.diff(medians) >= 0) and len(medians) == 300
+    assert "300 levels" in fig.layout.xaxis.title.text
+
+
+def test_observed_vs_fitted_has_diagonal_and_labels():
+    fig = diagnostics.observed_vs_fitted([1.0, 2.0, 4.0], [1.5, 2.0, 3.0], "Biomass")
+    assert fig.data[1].x == (1.0, 4.0) and fig.data[1].y == (1.0, 4.0)
+    assert fig.layout.yaxis.title.text == "observed Biomass"
+
+
+def test_every_diagnostic_has_a_reading_hint():
+    assert set(diagnostics.HINTS) == {"resid", "qq_resid", "qq_ranef", "by_group", "obs_fit"}
+    assert "no funnel or curve" in diagnostics.HINTS["resid"]
+
+
+@pytest.fixture
+def effects():
+    levels = ["L1", "L2", "L3", "L4"]
+    modes = pd.DataFrame({"(Intercept)": [0.5, -2.0, 3.0, 0.1], "x": [0.1, 0.2, -0.3, 0.0]}, index=levels)
+    sds = pd.DataFrame({"(Intercept)": [1.0, 0.5, 1.0, 0.2], "x": [0.01, 0.5, 0.1, 1.0]}, index=levels)
+    return modes, sds
+
+
+def test_interval_table_sorts_and_flags_intervals_excluding_zero(effects):
+    modes, sds = effects
+    table = interval_table(modes["(Intercept)"], sds["(Intercept)"])
+    assert list(table.index) == ["L2", "L4", "L1", "L3"]
+    np.testing.assert_allclose(table["upper"] - table["estimate"], Z95 * table["sd"])
+    # L2: -2 +/- 0.98 excludes 0; L3: 3 +/- 1.96 excludes 0; L1, L4 include it.
+    assert table["excludes_zero"].to_dict() == {"L2": True, "L4": False, "L1": False, "L3": True}
+
+
+def test_caterpillar_panels_sorted_with_highlighted_intervals_and_hover(effects):
+    modes, sds = effects
+    fig = caterpillar(modes, sds, "Site")
+    assert len(fig.data) == 4  # per term: intervals including 0, intervals excluding 0
+    includes, excludes = fig.data[0], fig.data[1]
+    assert sorted(excludes.customdata[:, 0]) == ["L2", "L3"]
+    assert list(includes.customdata[:, 0]) == ["L4", "L1"]
+    assert excludes.marker.color != includes.marker.color
+    np.testing.assert_allclose(excludes.error_x.array, Z95 * np.array([0.5, 1.0]))
+    y_of = dict(
+        zip(
+            np.concatenate([includes.customdata[:, 0], excludes.customdata[:, 0]]),
+            np.concatenate([includes.y, excludes.y]),
+        )
+    )
+    assert [k for k, _ in sorted(y_of.items(), key=lambda kv: kv[1])] == ["L2", "L4", "L1", "L3"]
+    assert fig.layout.yaxis.ticktext == ("L2", "L4", "L1", "L3")
+    assert fig.layout.yaxis2.ticktext == ("L3", "L4", "L1", "L2")  # each term sorted by its own estimate
+    assert "%{customdata[0]}" in excludes.hovertemplate and "95% interval" in excludes.hovertemplate
+    assert [a.text for a in fig.layout.annotations] == ["(Intercept)", "x"]

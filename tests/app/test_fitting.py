@@ -1,0 +1,56 @@
+"""The worker function and the process pool: results and errors come back tagged with their request."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from explorer import datasets, engine
+from explorer.fitting import FitRequest, fit_in_worker, get_executor
+
+
+def test_default_simulation_fits_in_a_worker_process_with_the_engines_numbers():
+    data = datasets.simulated(engine.simulation_defaults())
+    request = FitRequest(engine.DEFAULT_FORMULA, True, data.key)
+    outcome = get_executor().submit(fit_in_worker, request, data.frame).result(timeout=120)
+    assert outcome.ok and outcome.request == request
+    direct = engine.fit(engine.DEFAULT_FORMULA, engine.simulate(), reml=True)
+    assert outcome.result.criterion == pytest.approx(direct.criterion, rel=1e-10)
+    assert pickle.loads(pickle.dumps(outcome)).request.tag == request.tag
+
+
+@pytest.mark.parametrize(
+    ("formula", "words"),
+    [
+        ("Reaction ~ Dayz + (1 | Subject)", "Dayz"),
+        ("Reaction ~ Days + (1 | ", "grouping factor"),
+    ],
+)
+def test_user_errors_come_back_as_messages(formula, words):
+    data = engine.load_example("sleepstudy")
+    outcome = fit_in_worker(FitRequest(formula, True, ("example", "sleepstudy")), data)
+    assert not outcome.ok and outcome.result is None
+    assert words in outcome.error
+
+
+def test_request_tags_differ_when_any_input_differs():
+    a = FitRequest("y ~ 1 + (1 | g)", True, ("example", "Dyestuff"))
+    assert a.tag == FitRequest("y ~ 1 + (1 | g)", True, ("example", "Dyestuff")).tag
+    assert (
+        len({a.tag, FitRequest(a.formula, False, a.data_key).tag, FitRequest(a.formula, True, ("x",)).tag})
+        == 3
+    )
+
+
+def test_simulation_parameters_are_checked_with_a_message():
+    params = engine.simulation_defaults() | {"n_sites": 0}
+    with pytest.raises(ValueError, match="n_sites"):
+        datasets.simulated(params)
+    with pytest.raises(ValueError, match="cor"):
+        datasets.simulated(engine.simulation_defaults() | {"cor": 1.5})
+
+
+def test_examples_carry_their_suggested_formula():
+    pastes = datasets.example("Pastes")
+    assert pastes.suggested_formula == engine.describe_example("Pastes").formula
+    assert pastes.key == ("example", "Pastes")
