@@ -125,8 +125,8 @@ def categorical_values(series: pd.Series) -> Categorical:
     if isinstance(dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy(dtype=np.int64)
         return Categorical(codes, tuple(r_label(c) for c in dtype.categories))
-    if pd.api.types.is_bool_dtype(dtype):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_bool_dtype(dtype) or _object_booleans(series):
+        values = series.astype("boolean").to_numpy(dtype=np.float64, na_value=np.nan)
         codes = np.where(np.isnan(values), -1, values).astype(np.int64)
         return Categorical(codes, BOOL_LEVELS, fixed_levels=True)
     if pd.api.types.is_numeric_dtype(dtype):
@@ -137,6 +137,11 @@ def categorical_values(series: pd.Series) -> Categorical:
     except TypeError:  # mixed types in an object column: compare their text
         codes, uniques = pd.factorize(series.map(str, na_action="ignore").to_numpy(dtype=object), sort=True)
     return _unique_labels(codes.astype(np.int64), [str(u) for u in uniques])
+
+
+def _object_booleans(series: pd.Series) -> bool:
+    """An object column of True/False with gaps (how read_csv gives a logical column with NA)."""
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "boolean"
 
 
 def numbers_as_factor(values: np.ndarray) -> Categorical:

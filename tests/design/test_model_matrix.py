@@ -112,3 +112,11 @@ def test_random_lhs_coding(toy):
     assert contrasts.names == ("(Intercept)", "recipeB", "recipeC")
     assert contrasts.theta_names[:2] == ("g.(Intercept)", "g.recipeB.(Intercept)")
     np.testing.assert_array_equal(full.z.sum(axis=1), 1.0)
+
+
+def test_logical_column_with_gaps_is_still_r_logical(toy):
+    toy["flag"] = toy["flag"].astype(object)
+    toy.loc[0, "flag"] = None
+    design = build_design("y ~ flag + (1 | g)", toy)
+    assert design.fixed_names == ("(Intercept)", "flagTRUE")
+    assert design.nobs == 59
