@@ -74,9 +74,13 @@ def formula_expressions(spec: FormulaSpec) -> tuple[Expr, ...]:
 
 
 def check_columns_exist(spec: FormulaSpec, names: list[str], data: pd.DataFrame) -> None:
-    """Raise :class:`FormulaError` for the first name that is not a column, pointing at it."""
+    """Raise :class:`FormulaError` for the first name that is not a column, pointing at it (and
+    :class:`DataError` for a name shared by several columns)."""
     available = set(data.columns)
+    repeated = set(data.columns[data.columns.duplicated()])
     for name in names:
+        if name in repeated:
+            raise DataError(f"the data have several columns named '{name}'; rename them so each is unique")
         if name in available:
             continue
         columns = ", ".join(map(str, data.columns))

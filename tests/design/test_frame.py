@@ -116,3 +116,9 @@ def test_nullable_and_object_columns(toy):
     design = build_design("y ~ x + recipe + (1 | g)", toy)
     assert design.nobs == 59
     assert design.fixed_names == ("(Intercept)", "x", "recipeB", "recipeC")
+
+
+def test_duplicated_column_names(toy):
+    doubled = pd.concat([toy, toy[["x"]]], axis=1)
+    with pytest.raises(DataError, match="several columns named 'x'"):
+        build_design("y ~ x + (1 | g)", doubled)
