@@ -109,8 +109,9 @@ def bootstrap(
     seed: int | None = None,
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
+    use_u: bool = False,
 ) -> BootstrapResult:
-    """Parametric bootstrap of a fitted model (lme4's ``bootMer``, ``use.u = FALSE``).
+    """Parametric bootstrap of a fitted model (lme4's ``bootMer``, ``use.u = FALSE`` by default).
 
     Parameters
     ----------
@@ -128,6 +129,10 @@ def bootstrap(
         Where to run chunks of replicates (see :mod:`lmmcore.inference.executors`).
     progress : callable, optional
         ``progress(done, nsim)``; return False (or raise ``Cancelled``) to stop early.
+    use_u : bool
+        lme4's ``use.u``: False draws new random effects for every response (inference about the
+        population); True keeps the fitted conditional modes, ``y* = X beta + Z b + e*`` (inference
+        conditional on the observed groups, e.g. their predicted curves).
 
     Returns
     -------
@@ -136,13 +141,16 @@ def bootstrap(
     """
     nsim = check_count("nsim", nsim)
     entropy = seed_entropy(seed)
-    key = (id(m), model_fingerprint(m), nsim, entropy) if statistic is None and seed is not None else None
+    cacheable = statistic is None and seed is not None
+    key = (id(m), model_fingerprint(m), nsim, entropy, bool(use_u)) if cacheable else None
     if key in _cache:
         _cache.move_to_end(key)
         if progress is not None:
             progress(nsim, nsim)
         return _cache[key]
-    run = map_replicates(_Refitter(m, statistic), nsim, entropy, executor, progress, batched=True)
+    run = map_replicates(
+        _Refitter(m, statistic, bool(use_u)), nsim, entropy, executor, progress, batched=True
+    )
     result = _collect(m, run.results, run.indices, nsim, entropy, statistic is not None)
     if key is not None and not run.cancelled:
         _cache[key] = result
@@ -159,10 +167,13 @@ def model_fingerprint(m) -> str:
     return digest.hexdigest()
 
 
-def simulate_response(m, rng: np.random.Generator) -> np.ndarray:
-    """One response from the fitted model with new random effects (``simulate(m, use.u = FALSE)``)."""
+def simulate_response(m, rng: np.random.Generator, use_u: bool = False) -> np.ndarray:
+    """One response from the fitted model: with new random effects (``simulate(m, use.u = FALSE)``), or
+    around the fitted values, conditional modes included (``use.u = TRUE``)."""
     design, sol = m.design, m.solution
     sigma = sol.sigma
+    if use_u:
+        return sol.fitted + sigma * rng.standard_normal(design.nobs)
     y = design.X @ sol.beta
     for term, T in zip(design.reterms, split_theta(sol.theta, design.reterms)):
         b = sigma * rng.standard_normal((term.nlevels, term.k)) @ T.T
@@ -181,10 +192,11 @@ class _Refitter:
 
     model: object
     statistic: Callable | None
+    use_u: bool = False
 
     def __call__(self, rngs: list[np.random.Generator]) -> list[tuple | None]:
         m = self.model
-        responses = np.array([simulate_response(m, rng) for rng in rngs])
+        responses = np.array([simulate_response(m, rng, self.use_u) for rng in rngs])
         criterion = criterion_for(m)
         if not batchfit.batchable(m.design):
             return [self._refit_one(criterion, y, m.solution.theta) for y in responses]
