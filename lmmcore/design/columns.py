@@ -85,6 +85,8 @@ def r_label(value: object) -> str:
 
 def is_categorical_dtype(dtype: object) -> bool:
     """True for columns R would treat as factors: text, object, bool and pandas categoricals."""
+    if isinstance(dtype, np.dtype):  # the common case, without pandas' slower type checks
+        return dtype.kind not in "iuf"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
         return True
     return not pd.api.types.is_numeric_dtype(dtype)
@@ -112,6 +114,8 @@ def numeric_values(series: pd.Series, name: str) -> np.ndarray:
         )
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         raise DataError(f"column '{name}' holds dates or times; convert it to a number first")
+    if isinstance(dtype, np.dtype):  # numpy ints and floats hold no pd.NA: skip pandas' NA scan
+        return np.asarray(series.to_numpy(), dtype=np.float64)
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

@@ -45,7 +45,7 @@ def fixed_part(spec: FormulaSpec, frame: ModelFrame) -> FixedPart:
 def scale_messages(X: np.ndarray, ratio: float = 1e3) -> tuple[str, ...]:
     """lme4's ``checkScaleX`` warning: a non-0/1 column with SD beyond ``[1/ratio, ratio]``, or two such
     columns whose SDs differ by more than ``ratio``."""
-    continuous = [j for j in range(X.shape[1]) if not np.isin(X[:, j], (0.0, 1.0)).all()]
+    continuous = [j for j in range(X.shape[1]) if not ((X[:, j] == 0) | (X[:, j] == 1)).all()]
     if not continuous or X.shape[0] < 2:
         return ()
     with np.errstate(divide="ignore", invalid="ignore"):

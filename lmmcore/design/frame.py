@@ -76,12 +76,13 @@ def formula_expressions(spec: FormulaSpec) -> tuple[Expr, ...]:
 def check_columns_exist(spec: FormulaSpec, names: list[str], data: pd.DataFrame) -> None:
     """Raise :class:`FormulaError` for the first name that is not a column, pointing at it (and
     :class:`DataError` for a name shared by several columns)."""
-    available = set(data.columns)
-    repeated = set(data.columns[data.columns.duplicated()])
+    unique = data.columns.is_unique
     for name in names:
-        if name in repeated:
-            raise DataError(f"the data have several columns named '{name}'; rename them so each is unique")
-        if name in available:
+        if name in data.columns:
+            if not unique and not isinstance(data.columns.get_loc(name), int):
+                raise DataError(
+                    f"the data have several columns named '{name}'; rename them so each is unique"
+                )
             continue
         columns = ", ".join(map(str, data.columns))
         close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=1)
