@@ -157,7 +157,8 @@ def _take(value, rows: np.ndarray | None, n: int, expr: Expr):
     if isinstance(value, Categorical):
         return value.take(rows)
     array = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
-    array = array if rows is None else array[rows]
+    # an owned array: a column's values may be a read-only view into the caller's DataFrame
+    array = array.copy() if rows is None else array[rows]
     finite = np.isfinite(array)
     if not finite.all():
         raise DataError(

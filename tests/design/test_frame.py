@@ -122,3 +122,10 @@ def test_duplicated_column_names(toy):
     doubled = pd.concat([toy, toy[["x"]]], axis=1)
     with pytest.raises(DataError, match="several columns named 'x'"):
         build_design("y ~ x + (1 | g)", doubled)
+
+
+def test_design_owns_its_arrays(toy):
+    design = build_design("y ~ x + (1 | g)", toy)
+    assert design.y.flags.owndata and design.y.flags.writeable
+    toy.loc[0, "y"] = 99.0
+    assert design.y[0] != 99.0
