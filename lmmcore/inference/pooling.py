@@ -1,0 +1,104 @@
+"""Complete, no and partial pooling side by side (Gelman & Hill ch. 12): how a mixed model shrinks.
+
+For each level of one grouping factor and each coefficient of the fixed part:
+
+* ``complete``: one ordinary least-squares fit of the fixed part, ignoring the groups (every level gets
+  the same estimate);
+* ``none``: a separate least-squares fit of the fixed part within each level (NaN, with a note, when the
+  level has fewer rows than coefficients or its columns are collinear there);
+* ``partial``: the mixed model's per-level coefficients, lme4's ``coef(m)``: fixed effect plus the
+  level's conditional mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from lmmcore.errors import InferenceError
+from lmmcore.fit import fit
+from lmmcore.formula import parse_formula
+
+COLUMNS = ["group", "level", "term", "estimate", "method", "n", "note"]
+
+
+def pooling(formula: str, data: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    """Estimates of every fixed-part coefficient per level under the three kinds of pooling.
+
+    Parameters
+    ----------
+    formula : str
+        A mixed-model formula, e.g. ``"Biomass ~ Temp + N + (1 + Temp | Site)"``.
+    data : DataFrame
+    group : str, optional
+        The grouping factor to compare on (lme4's label, e.g. ``"Site"``); needed when the model has
+        several.
+
+    Returns
+    -------
+    DataFrame
+        Tidy, columns ``group, level, term, estimate, method ("complete", "none", "partial"), n`` (rows
+        of the level) and ``note`` (why a no-pooling estimate is missing; empty otherwise).
+    """
+    spec = parse_formula(formula)
+    if not spec.random:
+        raise InferenceError(
+            "pooling compares a mixed model with separate and pooled fits, but this formula has no random "
+            "effects; add a term such as (1 | group)."
+        )
+    m = fit(formula, data)
+    design = m.design
+    term_index = _pick_term(design.reterms, group)
+    term = design.reterms[term_index]
+    counts = np.bincount(term.refs, minlength=term.nlevels)
+    complete = sm.OLS(design.y, design.X).fit().params
+    rows = []
+    for level_index, level in enumerate(term.levels):
+        n = int(counts[level_index])
+        none, note = _within_level_fit(design, term.refs == level_index)
+        partial = _level_coefficients(m, term_index, level_index)
+        for j, name in enumerate(design.fixed_names):
+            rows.append((term.group, level, name, complete[j], "complete", n, ""))
+            rows.append((term.group, level, name, none[j], "none", n, note))
+            rows.append((term.group, level, name, partial[name], "partial", n, ""))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _pick_term(reterms, group: str | None) -> int:
+    groups = [t.group for t in reterms]
+    if group is None:
+        if len(set(groups)) > 1:
+            raise InferenceError(
+                f"the model has several grouping factors ({', '.join(dict.fromkeys(groups))}); "
+                "pass group= one of them."
+            )
+        return 0
+    if group not in groups:
+        raise InferenceError(f"group {group!r} is not a grouping factor of the model; use one of {groups}.")
+    if groups.count(group) > 1:
+        raise InferenceError(
+            f"{group!r} has several random-effects terms; write them as one term, such as (1 + x | {group})."
+        )
+    return groups.index(group)
+
+
+def _within_level_fit(design, rows: np.ndarray) -> tuple[np.ndarray, str]:
+    """No pooling: least squares of the fixed part on one level's rows, or NaN with the reason."""
+    X, y = design.X[rows], design.y[rows]
+    p = design.p
+    if X.shape[0] < p:
+        return np.full(p, np.nan), f"{X.shape[0]} rows for {p} coefficients: too few for a separate fit"
+    if np.linalg.matrix_rank(X) < p:
+        return np.full(p, np.nan), "columns of the fixed part are collinear within this level"
+    return sm.OLS(y, X).fit().params, ""
+
+
+def _level_coefficients(m, term_index: int, level_index: int) -> dict[str, float]:
+    """lme4's ``coef(m)`` for one level: fixed effects plus that level's conditional modes."""
+    design = m.design
+    term = design.reterms[term_index]
+    out = dict(zip(design.fixed_names, m.solution.beta))
+    for j, name in enumerate(term.names):
+        out[name] = out.get(name, 0.0) + m.solution.b[term_index][level_index, j]
+    return out
