@@ -9,20 +9,18 @@ nothing can go stale because nothing is cached on a frozen object.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lmmcore import simulate as simulation
+from lmmcore import summary as presentation
+from lmmcore import tables as tabulation
 from lmmcore.design.types import Design
+from lmmcore.fitting.optimize import SINGULAR_MESSAGE, OptimizerReport
 from lmmcore.fitting.solution import Solution
-from lmmcore.tables import term_labels
 from lmmcore.varcomp import varcorr_frame
-
-if TYPE_CHECKING:
-    from lmmcore.fitting.optimize import OptimizerReport
-
-SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +92,7 @@ class LmmResult:
         reterms = self.design.reterms
         frame = varcorr_frame(self.solution.theta, self.sigma, reterms)
         rows_per_term = [t.k * (t.k + 1) // 2 for t in reterms]
-        labels = np.repeat(term_labels(reterms), rows_per_term).tolist() + ["Residual"]
+        labels = np.repeat(tabulation.term_labels(reterms), rows_per_term).tolist() + ["Residual"]
         frame["grp"] = labels
         return frame
 
@@ -230,22 +228,16 @@ class LmmResult:
 
     def simulate(self, nsim: int = 1, seed: Any = None) -> pd.DataFrame:
         """Responses simulated from the fitted model (lme4's ``simulate``); see :func:`lmmcore.simulate`."""
-        from lmmcore.simulate import simulate
-
-        return simulate(self, nsim=nsim, seed=seed)
+        return simulation.simulate(self, nsim=nsim, seed=seed)
 
     # --- presentation --------------------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
         """The content of the summary as data frames; see :func:`lmmcore.tables.tables`."""
-        from lmmcore.tables import tables
-
-        return tables(self)
+        return tabulation.tables(self)
 
     def summary(self) -> str:
         """lme4's ``print(summary(m))`` as text."""
-        from lmmcore.summary import summary
-
-        return summary(self)
+        return presentation.summary(self)
 
     # --- inference (lmmcore.inference) ---------------------------------------------------------------
     def confint(
