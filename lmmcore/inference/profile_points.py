@@ -1,0 +1,292 @@
+"""One point of a likelihood profile: hold one parameter, re-optimise the others, report zeta.
+
+As lme4's ``profile.merMod``, the profiled function is always the ML deviance (a REML fit is refitted by
+ML first) and the parameters are on lme4's scale: SDs and correlations of each random-effects term, the
+residual SD ``sigma``, then the fixed effects.  With one parameter held at ``x``:
+
+- an SD, a correlation or sigma: the deviance *not* profiled over sigma, beta at its conditional
+  estimate, ``ldL2(theta) + pwrss(theta) / sigma^2 + n log(2 pi sigma^2)`` with theta the Cholesky
+  factor of the SD/correlation matrix over sigma, minimised over the other SDs, correlations and sigma
+  (lme4's ``devfun2``);
+- a fixed effect ``beta_j``: the model without column j and response ``y - x_j beta_j``, its ML
+  deviance (profiled over sigma and the other betas) minimised over theta;
+
+and ``zeta(x) = sign(x - x_hat) sqrt(deviance(x) - deviance_min)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmmcore.errors import FitError
+from lmmcore.fitting import criterion_for
+from lmmcore.fitting.criterion import make_criterion
+from lmmcore.fitting.optimize import optimize_theta
+from lmmcore.inference.boxed_newton import hessian_at, minimize_boxed
+from lmmcore.varcomp import sdcor_names, theta_to_sdcor
+
+
+@dataclass(frozen=True)
+class Point:
+    """Held value, zeta, the optimised other parameters and their Hessian (warm starts), every value."""
+
+    x: float
+    zeta: float
+    others: np.ndarray
+    row: np.ndarray
+    hessian: np.ndarray
+
+
+@dataclass(frozen=True)
+class Profiler:
+    """Everything needed to walk one parameter's profile.
+
+    ``evaluate(x, start, hessian)`` optimises the other parameters from ``start`` (with that starting
+    Hessian) and returns the :class:`Point`; ``shift`` is lme4's first step away from the optimum;
+    ``low``/``high`` the parameter's bounds.
+    """
+
+    name: str
+    optimum: Point
+    shift: float
+    low: float
+    high: float
+    evaluate: Callable[..., Point]
+    zeroable: tuple[int, ...] = ()
+
+    def settled(self, point: Point) -> Point:
+        """The point, or a lower minimum on the boundary where one of the other SDs is 0.
+
+        A warm start follows one local minimum; when a profile crosses to the boundary (a term's SD
+        collapsing to 0, as for a correlation far from its estimate) the lower minimum sits there.
+        """
+        best = point
+        for i in self.zeroable:
+            if point.others[i] != 0:
+                alternative = self.evaluate(point.x, point.others, point.hessian, zero=i)
+                if abs(alternative.zeta) < abs(best.zeta) - 1e-9:
+                    best = alternative
+        return best
+
+
+@dataclass(frozen=True)
+class MLFit:
+    """The ML fit a profile starts from, and the parameter layout."""
+
+    design: object
+    criterion: object
+    theta: np.ndarray
+    beta: np.ndarray
+    sigma: float
+    se: np.ndarray
+    deviance: float
+
+    @classmethod
+    def of(cls, m) -> MLFit:
+        """``m`` itself when fitted by ML, else its ML refit (lme4's ``refitML``) from its theta."""
+        if m.reml:
+            criterion = make_criterion(m.design, reml=False)
+            report = optimize_theta(criterion, theta0=np.asarray(m.solution.theta, dtype=float))
+            solution = criterion.solve(np.asarray(report.theta, dtype=float))
+        else:
+            criterion, solution = criterion_for(m), m.solution
+        se = np.sqrt(np.diag(solution.unscaled_vcov)) * solution.sigma
+        return cls(
+            m.design,
+            criterion,
+            np.asarray(solution.theta, dtype=float),
+            np.asarray(solution.beta, dtype=float),
+            float(solution.sigma),
+            se,
+            float(solution.objective),
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return sdcor_names(self.design.reterms) + list(self.design.fixed_names)
+
+    @property
+    def nvp(self) -> int:
+        return self.design.ntheta + 1
+
+    @property
+    def sdcor(self) -> np.ndarray:
+        return theta_to_sdcor(self.theta, self.sigma, self.design.reterms)
+
+    @property
+    def estimates(self) -> np.ndarray:
+        return np.concatenate([self.sdcor, self.beta])
+
+    @property
+    def is_correlation(self) -> np.ndarray:
+        return np.append(np.isinf(self.design.theta_lower), False)
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Bounds of the variance parameters: SDs and sigma >= 0, correlations in [-1, 1]."""
+        return np.where(self.is_correlation, -1.0, 0.0)
+
+    @property
+    def upper(self) -> np.ndarray:
+        return np.where(self.is_correlation, 1.0, np.inf)
+
+
+def profilers(fit: MLFit) -> list[Profiler]:
+    """One :class:`Profiler` per parameter, in lme4's order (variance parameters, then fixed effects).
+
+    The starting Hessians (of the deviance in the variance parameters, of the profiled deviance in
+    theta) are computed once and shared: each profile's first re-optimisation starts from the relevant
+    block.
+    """
+    space = _VarianceSpace.of(fit)
+    variance_hessian = hessian_at(lambda y: space.deviance(y * space.scale), fit.sdcor / space.scale)
+    out = [_variance_profiler(fit, space, w, variance_hessian) for w in range(fit.nvp)]
+    if fit.design.p:
+        scale = _theta_scale(fit.theta)
+        theta_hessian = hessian_at(lambda y: fit.criterion(y * scale), fit.theta / scale)
+        out += [_fixed_profiler(fit, j, theta_hessian) for j in range(fit.design.p)]
+    return out
+
+
+@dataclass(frozen=True)
+class _VarianceSpace:
+    """The deviance on lme4's sd/cor/sigma scale; optimisation runs on that scale over ``scale``."""
+
+    criterion: object
+    reterms: tuple
+    nobs: int
+    scale: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @classmethod
+    def of(cls, fit: MLFit) -> _VarianceSpace:
+        scale = np.where(fit.is_correlation, 1.0, np.maximum(fit.sdcor, 1e-3 * fit.sigma))
+        lower = fit.lower.copy()
+        lower[-1] = 1e-8 * fit.sigma
+        return cls(
+            fit.criterion, fit.design.reterms, fit.design.nobs, scale, lower / scale, fit.upper / scale
+        )
+
+    def deviance(self, psi: np.ndarray) -> float:
+        """``ldL2 + pwrss / sigma^2 + n log(2 pi sigma^2)`` at SDs/correlations/sigma ``psi``."""
+        theta = sdcor_to_theta(psi[:-1], psi[-1], self.reterms)
+        if theta is None:
+            return np.inf
+        try:
+            s = self.criterion.solve(theta)
+        except FitError:  # numerically singular at an extreme theta: not a candidate minimum
+            return np.inf
+        return s.ldL2 + s.pwrss / psi[-1] ** 2 + self.nobs * np.log(2 * np.pi * psi[-1] ** 2)
+
+
+def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.ndarray) -> Profiler:
+    estimate = fit.sdcor
+    free = np.arange(fit.nvp) != w
+
+    def evaluate(x: float, start: np.ndarray, start_hessian: np.ndarray, zero: int | None = None) -> Point:
+        psi = estimate.copy()
+        psi[w] = x
+
+        def deviance(others: np.ndarray) -> float:
+            psi[free] = others * space.scale[free]
+            return space.deviance(psi)
+
+        upper = space.upper[free].copy()
+        if zero is not None:
+            upper[zero] = 0.0
+        found = minimize_boxed(deviance, start / space.scale[free], space.lower[free], upper, start_hessian)
+        psi[free] = found.x * space.scale[free]
+        beta = fit.criterion.solve(sdcor_to_theta(psi[:-1], psi[-1], fit.design.reterms)).beta
+        zeta = np.sign(x - estimate[w]) * np.sqrt(max(found.value - fit.deviance, 0.0))
+        return Point(x, zeta, psi[free], np.concatenate([psi, beta]), found.hessian)
+
+    optimum = Point(estimate[w], 0.0, estimate[free], fit.estimates, hessian[np.ix_(free, free)])
+    shift = estimate[w] * 1.01 if estimate[w] != 0 else 1e-3
+    if fit.is_correlation[w]:
+        shift = min(shift, (estimate[w] + 1) / 2)
+    sds = np.flatnonzero(~fit.is_correlation[free][:-1])
+    return Profiler(fit.names[w], optimum, shift, fit.lower[w], fit.upper[w], evaluate, tuple(sds))
+
+
+def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
+    design = fit.design
+    xj = design.X[:, j]
+    reduced = dataclasses.replace(
+        design,
+        X=np.delete(design.X, j, axis=1),
+        fixed_names=tuple(nm for i, nm in enumerate(design.fixed_names) if i != j),
+    )
+    base = make_criterion(reduced, reml=False)
+    scale = _theta_scale(fit.theta)
+    lower = design.theta_lower / scale
+    upper = np.full(lower.shape, np.inf)
+
+    def evaluate(b: float, start: np.ndarray, start_hessian: np.ndarray, zero: int | None = None) -> Point:
+        criterion = base.with_response(design.y - xj * b)
+        top = upper.copy()
+        if zero is not None:
+            top[zero] = 0.0
+        found = minimize_boxed(lambda y: criterion(y * scale), start / scale, lower, top, start_hessian)
+        theta = found.x * scale
+        s = criterion.solve(theta)
+        sigma = np.sqrt(s.pwrss / design.nobs)
+        zeta = np.sign(b - fit.beta[j]) * np.sqrt(max(found.value - fit.deviance, 0.0))
+        row = np.concatenate([theta_to_sdcor(theta, sigma, design.reterms), np.insert(s.beta, j, b)])
+        return Point(b, zeta, theta, row, found.hessian)
+
+    optimum = Point(fit.beta[j], 0.0, fit.theta, fit.estimates, hessian)
+    # lme4 steps a fixed effect by delta standard errors; a tenth of one is as good a first step
+    shift = fit.beta[j] + 0.1 * fit.se[j]
+    diagonal = np.flatnonzero(design.theta_lower == 0)
+    return Profiler(fit.names[fit.nvp + j], optimum, shift, -np.inf, np.inf, evaluate, tuple(diagonal))
+
+
+def _theta_scale(theta: np.ndarray) -> np.ndarray:
+    return np.maximum(np.abs(theta), 0.05)
+
+
+def sdcor_to_theta(sdcor: np.ndarray, sigma: float, reterms) -> np.ndarray | None:
+    """lme4's ``Sv_to_Cv``: theta from SDs and correlations (sdcor order, sigma excluded).
+
+    Each term's covariance ``D R D`` is factored ``sigma^2 T T'`` (Cholesky, zero pivots allowed);
+    None when a term's correlation matrix is not positive semi-definite.
+    """
+    out, start = [], 0
+    for term in reterms:
+        k = term.k
+        pairs = [(i, j) for j in range(k) for i in range(j, k)]
+        values = dict(zip(pairs, sdcor[start : start + term.ntheta]))
+        start += term.ntheta
+        sd = np.array([values[(i, i)] for i in range(k)])
+        cor = np.eye(k)
+        for (i, j), v in values.items():
+            if i != j:
+                cor[i, j] = cor[j, i] = v
+        factor = _semidefinite_cholesky(cor * np.outer(sd, sd))
+        if factor is None:
+            return None
+        out.extend(factor[i, j] / sigma for i, j in pairs)
+    return np.array(out)
+
+
+def _semidefinite_cholesky(cov: np.ndarray) -> np.ndarray | None:
+    k = cov.shape[0]
+    factor = np.zeros((k, k))
+    tol = 1e-12 * max(float(np.max(np.diag(cov))), 1e-300)
+    for j in range(k):
+        pivot = cov[j, j] - factor[j, :j] @ factor[j, :j]
+        if pivot < -tol:
+            return None
+        factor[j, j] = np.sqrt(max(pivot, 0.0))
+        for i in range(j + 1, k):
+            rest = cov[i, j] - factor[i, :j] @ factor[j, :j]
+            if factor[j, j] > 0:
+                factor[i, j] = rest / factor[j, j]
+            elif abs(rest) > tol:
+                return None
+    return factor
