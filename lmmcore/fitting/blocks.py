@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.lapack import dpotrf, dpotri
 
 
 def lower_pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -225,3 +226,85 @@ def _schur_map(level, row, v, nrows, nlevels) -> sp.csr_matrix:
         (np.concatenate(data), (np.tile(position, len(rows)), np.concatenate(col_index))),
         shape=(nrows * nrows, len(rows) * nlevels),
     )
+
+
+# --- analytic gradient for a single random-effects term ---------------------------------------------------
+
+
+class SingleTermGradient:
+    """Value and analytic gradient of the profiled criterion when there is one random-effects term.
+
+    With ``Omega`` the full system matrix (random effects, X, y) and ``Lt = diag(Lambda, I)``::
+
+        REML:  f = log det Omega + (n - p - 1) log pwrss + const
+        ML:    f = sum_j log det A_j + n log pwrss + const
+        d log det Omega / d theta_i = 2 sum_j [Omega^{-1} Lt' (Z X y)'(Z X y)]_jj [c, r]
+        d log det A_j  / d theta_i = 2 [A_j^{-1} T' G_j] [c, r]
+        d pwrss / d theta_i        = -2 sum_j (Z_j' resid)[r] u_j[c]
+
+    for theta_i at position (r, c) of T; the (j, j) blocks are ``Omega^{-1}_jj T'G_j + Omega^{-1}_jR C_j``
+    with ``Omega^{-1}_jj = A_j^{-1} + K_j S^{-1} K_j'``, ``Omega^{-1}_jR = -K_j S^{-1}``,
+    ``K_j = A_j^{-1} T' C_j'`` and S the Schur complement of the X, y block (p + 1 square).
+    """
+
+    def __init__(self, gu: np.ndarray, c: np.ndarray, a22: np.ndarray, n: int, reml: bool):
+        k, m = c.shape[0], c.shape[1]
+        self.k, self.m, self.p = k, m, m - 1
+        self.g = np.ascontiguousarray(np.moveaxis(full_from_unique(gu, k), 2, 0))  # (nlevels, k, k)
+        self.c = np.ascontiguousarray(c.transpose(2, 1, 0))  # (nlevels, m, k)
+        self.c_x = np.ascontiguousarray(self.c[:, :-1, :])
+        self.c_y = np.ascontiguousarray(self.c[:, -1, :])
+        self.a22 = a22
+        self.n = n
+        self.reml = reml
+        self.rows, self.cols = lower_pairs(k)
+        self.eye = np.eye(k)
+        self.upper = np.triu_indices(m, 1)
+
+    def __call__(self, t: np.ndarray) -> tuple[float, np.ndarray, float]:
+        """(log det Omega (REML) or sum_j log det A_j (ML), the gradient of f, pwrss) at factor ``t``."""
+        g, c, p = self.g, self.c, self.p
+        tg = t.T @ g
+        a = tg @ t
+        a += self.eye
+        a_inv, logdet_a = _small_inverse(a)
+        ct = c @ t
+        k_mat = a_inv @ ct.transpose(0, 2, 1)
+        s = self.a22 - np.einsum("jmk,jkn->mn", ct, k_mat)
+        chol, info = dpotrf(s, lower=1, clean=0, overwrite_a=0)
+        s_inv, _ = dpotri(chol, lower=1)
+        s_inv[self.upper] = s_inv.T[self.upper]
+        pwrss = chol[p, p] ** 2
+        beta = -s_inv[:p, p] * pwrss
+        # u_j = A_j^{-1} T'(Z_j'y - Z_j'X beta) and Z_j'(y - X beta - Z b)
+        zty = self.c_y - beta @ self.c_x
+        u = np.einsum("jab,jb->ja", a_inv, zty @ t)
+        zr = zty - np.einsum("jab,jb->ja", g, u @ t.T)
+        d_pwrss = -2.0 * np.einsum("ji,ji->i", zr[:, self.rows], u[:, self.cols])
+        if self.reml:
+            ks = k_mat @ s_inv
+            blocks = (a_inv + ks @ k_mat.transpose(0, 2, 1)) @ tg - ks @ c
+            d_logdet = 2.0 * blocks[:, self.cols, self.rows].sum(axis=0)
+            logdet = logdet_a + 2.0 * float(np.log(np.diagonal(chol)).sum())
+            weight = self.n - p - 1
+        else:
+            d_logdet = 2.0 * (a_inv @ tg)[:, self.cols, self.rows].sum(axis=0)
+            logdet = logdet_a
+            weight = self.n
+        return logdet, d_logdet + (weight / pwrss) * d_pwrss, float(pwrss)
+
+
+def _small_inverse(a: np.ndarray) -> tuple[np.ndarray, float]:
+    """Inverses of stacked symmetric positive-definite blocks and the sum of their log-determinants."""
+    k = a.shape[1]
+    if k == 1:
+        return 1.0 / a, float(np.log(a).sum())
+    if k == 2:
+        a11, a21, a22 = a[:, 0, 0], a[:, 1, 0], a[:, 1, 1]
+        det = a11 * a22 - a21 * a21
+        inv = np.empty_like(a)
+        inv[:, 0, 0] = a22 / det
+        inv[:, 1, 1] = a11 / det
+        inv[:, 0, 1] = inv[:, 1, 0] = -a21 / det
+        return inv, float(np.log(det).sum())
+    return np.linalg.inv(a), float(np.linalg.slogdet(a)[1].sum())

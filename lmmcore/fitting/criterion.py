@@ -62,6 +62,9 @@ class Criterion:
         self.theta0 = np.concatenate([np.where(np.isinf(t.theta_lower), 0.0, 1.0) for t in terms])
         self.ntheta = len(self.theta0)
         self.nfev = 0
+        self._gradient = (
+            None if self._rest else blocks.SingleTermGradient(gu, cross.c, a22, design.nobs, self.reml)
+        )
 
     # --- evaluation --------------------------------------------------------------------------------
 
@@ -73,6 +76,32 @@ class Criterion:
         if info != 0:
             return math.inf
         return self._objective(ld1, np.diagonal(chol))[0]
+
+    def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
+        """The criterion and its gradient in theta.
+
+        Analytic for a single random-effects term (:class:`~lmmcore.fitting.blocks.SingleTermGradient`),
+        forward differences otherwise (a step of 1e-7 relative, always into the feasible side).
+        """
+        if self._gradient is None:
+            theta = np.asarray(theta, dtype=float)
+            value = self(theta)
+            grad = np.empty_like(theta)
+            for i in range(len(theta)):
+                step = theta.copy()
+                h = 1e-7 * max(abs(theta[i]), 0.1)
+                step[i] += h
+                grad[i] = (self(step) - value) / h
+            return value, grad
+        self.nfev += 1
+        logdet, grad, pwrss = self._gradient(self._factors(theta)[0])
+        n, p = self._n, self._p
+        if self.reml:
+            dof = n - p
+            value = logdet + (dof - 1) * math.log(pwrss) + dof * (1.0 + _LOG_2PI - math.log(dof))
+        else:
+            value = logdet + n * (1.0 + _LOG_2PI + math.log(pwrss / n))
+        return value, grad
 
     def _factors(self, theta) -> list[np.ndarray]:
         theta = np.asarray(theta, dtype=float)
