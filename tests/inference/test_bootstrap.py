@@ -89,6 +89,18 @@ def test_simulated_responses_have_the_model_moments(seed_model):
     assert np.all(np.abs(draws.var(0, ddof=1) / variance - 1) < 4.5 * np.sqrt(2 / 3999))
 
 
+def test_use_u_simulates_around_the_fitted_values(seed_model):
+    """use.u = TRUE: y* = fitted + e*, so the mean is the fitted values and the variance sigma^2."""
+    draws = np.array([simulate_response(seed_model, replicate_rng(4, i), use_u=True) for i in range(4000)])
+    sigma = seed_model.solution.sigma
+    assert np.all(np.abs(draws.mean(0) - seed_model.solution.fitted) < 4.5 * sigma / np.sqrt(4000))
+    assert np.all(np.abs(draws.var(0, ddof=1) / sigma**2 - 1) < 4.5 * np.sqrt(2 / 3999))
+    conditional = bootstrap(seed_model, nsim=200, seed=4, use_u=True)
+    population = bootstrap(seed_model, nsim=200, seed=4)
+    # keeping the sites' effects removes their sampling variation from the intercept
+    assert conditional.draws["(Intercept)"].std() < 0.7 * population.draws["(Intercept)"].std()
+
+
 def test_same_seed_same_draws_in_process_and_on_a_process_pool(seed_model):
     here = bootstrap(seed_model, nsim=60, seed=99)
     with ProcessPoolExecutor(2) as pool:
