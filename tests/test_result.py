@@ -231,3 +231,18 @@ def test_inference_methods_delegate(m, monkeypatch, module, function, call, expe
     assert call(m) == "done"
     ((args, kwargs),) = calls
     assert args[0] is m and args[1:] == expected_args and kwargs == expected_kwargs
+
+
+@pytest.mark.parametrize(
+    ("formula", "dataset"),
+    [
+        ("strength ~ 1 + (1 | batch/cask)", "Pastes"),
+        ("diameter ~ 1 + (1 | plate) + (1 | sample)", "Penicillin"),
+        ("Reaction ~ Days + (Days || Subject)", "sleepstudy"),
+    ],
+)
+def test_predicting_the_fitted_rows_with_modes_gives_the_fitted_values(formula, dataset):
+    data = datasets.load(dataset)
+    m = fit(formula, data)
+    np.testing.assert_allclose(m.predict(data, re=True), m.fitted, rtol=1e-12)
+    np.testing.assert_allclose(m.predict(data), m.design.X @ m.solution.beta, rtol=1e-12)
