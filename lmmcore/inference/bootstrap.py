@@ -159,6 +159,11 @@ def bootstrap(
     return result
 
 
+def clear_cache() -> None:
+    """Forget the cached bootstrap results (they hold every draw; the cache keeps the last 8)."""
+    _cache.clear()
+
+
 def model_fingerprint(m) -> str:
     """A digest of what the bootstrap depends on (guards the cache against a reused ``id``)."""
     digest = hashlib.blake2b(digest_size=16)

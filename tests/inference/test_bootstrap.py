@@ -15,7 +15,7 @@ from lmmcore.errors import InferenceError
 from lmmcore.fit import fit
 from lmmcore.fitting import criterion_for
 from lmmcore.fitting.optimize import optimize_theta
-from lmmcore.inference.bootstrap import bootstrap, norm_inter, simulate_response
+from lmmcore.inference.bootstrap import bootstrap, clear_cache, norm_inter, simulate_response
 from lmmcore.inference.executors import replicate_rng
 from tests.refs import as_frame
 
@@ -103,8 +103,10 @@ def test_use_u_simulates_around_the_fitted_values(seed_model):
 
 def test_same_seed_same_draws_in_process_and_on_a_process_pool(seed_model):
     here = bootstrap(seed_model, nsim=60, seed=99)
+    clear_cache()  # else the pool run would return the cached result
     with ProcessPoolExecutor(2) as pool:
         pooled = bootstrap(seed_model, nsim=60, seed=99, executor=pool)
+    assert pooled is not here
     pd.testing.assert_frame_equal(here.draws, pooled.draws)
     other = bootstrap(seed_model, nsim=60, seed=100)
     assert not np.allclose(here.draws.to_numpy(), other.draws.to_numpy())
@@ -205,3 +207,17 @@ def test_thousand_refits_of_the_seed_model_are_fast(seed_model):
     elapsed = time.perf_counter() - start
     assert boot.completed == 1000
     assert elapsed < 4.0, elapsed
+
+
+def test_dask_client_executor_gives_the_same_draws(seed_model):
+    """Skipped unless dask's distributed is installed (not a dependency)."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = bootstrap(seed_model, nsim=40, seed=77, executor=client.get_executor())
+    clear_cache()
+    here = bootstrap(seed_model, nsim=40, seed=77)
+    assert here is not remote
+    pd.testing.assert_frame_equal(remote.draws, here.draws)
