@@ -1,0 +1,100 @@
+"""Likelihood-ratio tests of nested models, lme4's ``anova(m0, m1, ...)``.
+
+As lme4 (``refit = TRUE``), REML fits are refitted by maximum likelihood first: REML criteria of models
+with different fixed effects are not comparable.  Models are ordered by their number of parameters;
+each row after the first is tested against the row before::
+
+    Chisq = 2 max(0, logLik_i - logLik_{i-1}),  Df = npar_i - npar_{i-1},  p = P(chi2_Df > Chisq)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lmmcore.errors import InferenceError
+from lmmcore.fitting.criterion import make_criterion
+from lmmcore.fitting.optimize import optimize_theta
+
+COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
+
+
+def anova(*models, names: Sequence[str] | None = None, refit: bool = True) -> pd.DataFrame:
+    """Compare nested fits of the same data by likelihood-ratio tests.
+
+    Parameters
+    ----------
+    *models : LmmResult
+        Two or more fits of the same response on the same rows.
+    names : sequence of str, optional
+        Row labels, in the order the models are given; ``m1, m2, ...`` by default.
+    refit : bool
+        Refit REML fits by ML (lme4's default); with False their REML log-likelihoods are used.
+
+    Returns
+    -------
+    DataFrame
+        Rows by increasing number of parameters; columns ``npar, AIC, BIC, logLik, deviance, Chisq, Df,
+        Pr(>Chisq)`` (NaN in the first row's test columns).
+
+    Raises
+    ------
+    InferenceError
+        Fewer than two models, wrong names, or models of different data or responses.
+    """
+    labels = _labels(models, names)
+    _check_same_data(models, labels)
+    deviances = [_ml_deviance(m) if (refit and m.reml) else -2.0 * m.loglik for m in models]
+    npars = [m.design.p + m.design.ntheta + 1 for m in models]
+    order = sorted(range(len(models)), key=lambda i: npars[i])
+    nobs = models[0].design.nobs
+    rows = []
+    for rank, i in enumerate(order):
+        dev, k = deviances[i], npars[i]
+        chisq = df = p = np.nan
+        if rank > 0:
+            j = order[rank - 1]
+            chisq = max(0.0, deviances[j] - dev)
+            df = k - npars[j]
+            p = float(stats.chi2.sf(chisq, df)) if df > 0 else 0.0
+        rows.append((k, dev + 2 * k, dev + np.log(nobs) * k, -dev / 2, dev, chisq, df, p))
+    return pd.DataFrame(rows, index=[labels[i] for i in order], columns=COLUMNS)
+
+
+def _labels(models, names) -> list[str]:
+    if len(models) < 2:
+        raise InferenceError("anova compares models: give at least two fits, e.g. anova(m0, m1).")
+    if names is None:
+        return [f"m{i + 1}" for i in range(len(models))]
+    labels = [str(n) for n in names]
+    if len(labels) != len(models) or len(set(labels)) != len(labels):
+        raise InferenceError(f"names must give {len(models)} distinct labels, one per model; got {names!r}.")
+    return labels
+
+
+def _check_same_data(models, labels) -> None:
+    first = models[0]
+    for label, m in zip(labels[1:], models[1:]):
+        if m.design.nobs != first.design.nobs:
+            raise InferenceError(
+                f"Models were not all fitted to the same number of observations ({labels[0]}: "
+                f"{first.design.nobs}, {label}: {m.design.nobs}): refit them to the same rows "
+                "(drop rows with missing values in any model's variables first)."
+            )
+        if m.design.response_name != first.design.response_name or not np.array_equal(
+            m.design.y, first.design.y
+        ):
+            raise InferenceError(
+                f"Models have different responses ({labels[0]}: {first.design.response_name}, {label}: "
+                f"{m.design.response_name}): likelihoods are only comparable for the same response."
+            )
+
+
+def _ml_deviance(m) -> float:
+    """-2 log-likelihood of the ML refit, started from the REML theta (lme4's ``refitML``)."""
+    criterion = make_criterion(m.design, reml=False)
+    report = optimize_theta(criterion, theta0=np.asarray(m.solution.theta, dtype=float))
+    return float(report.objective)

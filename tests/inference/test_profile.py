@@ -1,0 +1,117 @@
+"""Likelihood-profile intervals against lme4's ``confint(m, method = "profile", oldNames = FALSE)``."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from lmmcore.errors import InferenceError
+from lmmcore.inference.profile import profile, profile_intervals
+from lmmcore.inference.profile_points import sdcor_to_theta
+from lmmcore.inference.profile_spline import invert_profile
+from lmmcore.varcomp import theta_to_sdcor
+from tests.inference.reference_fits import fitted
+from tests.refs import as_frame, load_reference
+
+PROFILED = [
+    "sleepstudy_slopes",
+    "sleepstudy_slopes_ml",
+    "biomass_seed",
+    "dyestuff",
+    "penicillin_crossed",
+    "pastes_nested",
+]
+
+
+def _assert_matches_lme4(ours, name):
+    expected = as_frame(load_reference(name)["confint_profile"])
+    assert list(ours.index) == list(expected.index)
+    assert list(ours.columns) == ["2.5 %", "97.5 %"]
+    # lme4 inverts splines through points ~0.5 apart in zeta and re-optimises to its optimizer's
+    # tolerance: its ends are good to ~1e-5; bounds (an SD at 0, a correlation at -+1) are exact
+    np.testing.assert_allclose(ours.to_numpy(), expected.to_numpy(), rtol=1e-3, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", PROFILED)
+def test_profile_intervals_match_lme4(name):
+    _assert_matches_lme4(profile_intervals(fitted(name)), name)
+
+
+@pytest.mark.parametrize("name", ["sleepstudy_slopes", "biomass_seed"])
+def test_traced_profile_intervals_match_lme4(name):
+    _assert_matches_lme4(profile(fitted(name)).intervals(), name)
+
+
+def test_traces_follow_lme4s_walk():
+    m = fitted("sleepstudy_slopes")
+    prof = profile(m)
+    assert prof.parameters == list(prof.traces["parameter"].unique())
+    assert prof.cutoff == pytest.approx(np.sqrt(stats.chi2.ppf(0.99, 6)))
+    for name in prof.parameters:
+        trace = prof.trace(name)
+        # zeta increases with the parameter, is 0 at the ML estimate, and passes the cutoff both ways
+        assert np.all(np.diff(trace["zeta"]) > 0)
+        at_estimate = trace.loc[trace["zeta"] == 0, name]
+        assert at_estimate.iloc[0] == pytest.approx(prof.estimates[name])
+        low, high = prof.lower.get(name, -np.inf), prof.upper.get(name, np.inf)
+        assert trace["zeta"].iloc[0] < -prof.cutoff or trace[name].iloc[0] == low
+        assert trace["zeta"].iloc[-1] > prof.cutoff or trace[name].iloc[-1] == high
+        # lme4's steps: about cutoff / 8 in zeta, never more than 10x the last step
+        assert 4 <= len(trace) <= 40
+
+
+def test_profile_of_a_reml_fit_is_the_ml_profile():
+    prof = profile(fitted("sleepstudy_slopes"), alphamax=0.2)
+    ml = load_reference("sleepstudy_slopes_ml")
+    assert prof.deviance == pytest.approx(ml["deviance_ml"], rel=1e-9)
+    np.testing.assert_allclose(prof.estimates["Days"], ml["fixef"]["Days"], rtol=1e-6)
+    np.testing.assert_allclose(prof.estimates["sigma"], ml["sigma"], rtol=1e-4)
+
+
+def test_levels_change_the_ends_and_labels():
+    m = fitted("dyestuff")
+    wide, narrow = profile_intervals(m, 0.99), profile_intervals(m, 0.8)
+    assert list(wide.columns) == ["0.5 %", "99.5 %"] and list(narrow.columns) == ["10 %", "90 %"]
+    assert np.all(wide.iloc[:, 0] < narrow.iloc[:, 0]) and np.all(wide.iloc[:, 1] > narrow.iloc[:, 1])
+
+
+def test_profile_intervals_agree_with_the_traced_splines_at_other_levels():
+    m = fitted("sleepstudy_slopes")
+    traced = profile(m).intervals(0.8)
+    searched = profile_intervals(m, 0.8)
+    np.testing.assert_allclose(searched.to_numpy(), traced.to_numpy(), rtol=1e-4)
+
+
+def test_sdcor_to_theta_inverts_theta_to_sdcor():
+    m = fitted("sleepstudy_slopes")
+    sdcor = theta_to_sdcor(np.asarray(m.theta), m.sigma, m.design.reterms)
+    np.testing.assert_allclose(sdcor_to_theta(sdcor[:-1], m.sigma, m.design.reterms), m.theta, rtol=1e-12)
+    assert sdcor_to_theta(np.array([1.0, 1.5, 1.0]), 1.0, m.design.reterms) is None  # |cor| > 1
+
+
+def test_invert_profile_is_exact_on_a_straight_line_and_nan_outside():
+    x = np.linspace(-1, 3, 9)
+    ends = invert_profile(x, 2 * x - 1, np.array([-2.0, 0.0, 4.0, 6.0]))
+    np.testing.assert_allclose(ends[:3], [-0.5, 0.5, 2.5], rtol=1e-12)
+    assert np.isnan(ends[3])
+
+
+def test_errors():
+    m = fitted("dyestuff")
+    bare = types.SimpleNamespace(design=dataclasses.replace(m.design, reterms=()), reml=True)
+    with pytest.raises(InferenceError, match="random effects"):
+        profile(bare)
+    with pytest.raises(InferenceError, match="random effects"):
+        profile_intervals(bare)
+    with pytest.raises(InferenceError, match="alphamax"):
+        profile(m, alphamax=1.5)
+    with pytest.raises(InferenceError, match="maxpts"):
+        profile(m, maxpts=1)
+    with pytest.raises(InferenceError, match="level"):
+        profile_intervals(m, level=95)
+    with pytest.raises(InferenceError, match="No profile"):
+        profile(m).trace("nope")
