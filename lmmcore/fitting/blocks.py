@@ -116,6 +116,10 @@ class DenseCross:
         c[:, -1, :] = cy
         return DenseCross(c)
 
+    def schur(self, a22: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """``R'R - C M C'`` (m x m, full)."""
+        return a22 - self.update(mu)
+
     def update(self, mu: np.ndarray) -> np.ndarray:
         """``C M C'`` (m x m, full)."""
         c = self.c
@@ -145,14 +149,15 @@ class SparseCross:
     """``C = R'Z1`` for a large crossed design: the rows before y sparse, the Schur update a sparse matvec.
 
     ``C M C'`` restricted to the rows before y is linear in the unique entries of M, so it is a fixed sparse
-    matrix ``W`` (rows: lower-triangle positions of the m x m result, columns: entries of M) applied to
-    M; ``W`` is built once from the sparsity of C.  The y row needs one sparse matvec.
+    matrix ``W`` (rows: the lower-triangle positions ``positions`` of the m x m result that C's sparsity
+    can reach, columns: entries of M) applied to M; ``W`` is built once.  The y row needs one sparse matvec.
     """
 
-    def __init__(self, crx: sp.csr_matrix, w: sp.csr_matrix, cy: np.ndarray):
+    def __init__(self, crx: sp.csr_matrix, w: sp.csr_matrix, positions: np.ndarray, cy: np.ndarray):
         self.crx = crx
         self.crx_t = crx.T.tocsr()
         self.w = w
+        self.positions = positions
         self.cy = cy
         self.k = cy.shape[0]
         self.m = crx.shape[0] + 1
@@ -172,22 +177,20 @@ class SparseCross:
             ),
             shape=(nrows, k * nlevels),
         )
-        w = _schur_map(level, row, v, nrows, nlevels)
-        return cls(crx, w, np.zeros((k, nlevels)))
+        w, positions = _schur_map(level, row, v, nrows + 1, nlevels)
+        return cls(crx, w, positions, np.zeros((k, nlevels)))
 
     def with_y_row(self, cy: np.ndarray) -> SparseCross:
-        return SparseCross(self.crx, self.w, cy)
+        return SparseCross(self.crx, self.w, self.positions, cy)
 
-    def update(self, mu: np.ndarray) -> np.ndarray:
-        """``C M C'`` (m x m): lower triangle before y from W, y row and column from a matvec."""
-        m = self.m
-        out = np.zeros((m, m))
-        out[:-1, :-1] = (self.w @ mu.ravel()).reshape(m - 1, m - 1)
+    def schur(self, a22: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """``R'R - C M C'``, valid in the lower triangle (the upper one keeps ``R'R``)."""
+        out = a22.copy()
+        flat = out.reshape(-1)
+        flat[self.positions] -= self.w @ mu.ravel()
         v = np.einsum("stj,tj->sj", full_from_unique(mu, self.k), self.cy)
-        cross = self.crx @ v.ravel()
-        out[-1, :-1] = cross
-        out[:-1, -1] = cross
-        out[-1, -1] = float((v * self.cy).sum())
+        out[-1, :-1] -= self.crx @ v.ravel()
+        out[-1, -1] -= float((v * self.cy).sum())
         return out
 
     def rmatvec(self, x: np.ndarray) -> np.ndarray:
@@ -200,11 +203,12 @@ class SparseCross:
         return self.crx[:qr]
 
 
-def _schur_map(level, row, v, nrows, nlevels) -> sp.csr_matrix:
+def _schur_map(level, row, v, m, nlevels) -> tuple[sp.csr_matrix, np.ndarray]:
     """The sparse map from M's unique entries to the lower triangle of ``C M C'`` (see SparseCross).
 
     Entries are sorted by level, then row; for level j with entries e (rows a_e, values V_e), every pair
-    ``e1 >= e2`` contributes ``sum_{s,t} V[e1,s] M_j[s,t] V[e2,t]`` to position ``(a_e1, a_e2)``.
+    ``e1 >= e2`` contributes ``sum_{s,t} V[e1,s] M_j[s,t] V[e2,t]`` to position ``(a_e1, a_e2)`` of the
+    m x m result.  Returns the map, one row per reachable position, and those positions (``a * m + b``).
     """
     k = v.shape[1]
     counts = np.bincount(level, minlength=nlevels)
@@ -213,7 +217,7 @@ def _schur_map(level, row, v, nrows, nlevels) -> sp.csr_matrix:
     e1 = np.repeat(np.arange(len(level)), local + 1)
     first_pair = np.concatenate([[0], np.cumsum(local + 1)[:-1]])
     e2 = starts[level[e1]] + (np.arange(len(e1)) - first_pair[e1])
-    position = row[e1].astype(np.int64) * nrows + row[e2]
+    position = row[e1].astype(np.int64) * m + row[e2]
     rows, cols = lower_pairs(k)
     data, col_index = [], []
     for u, (s, t) in enumerate(zip(rows, cols)):
@@ -222,10 +226,16 @@ def _schur_map(level, row, v, nrows, nlevels) -> sp.csr_matrix:
             coef = coef + v[e1, t] * v[e2, s]
         data.append(coef)
         col_index.append(u * nlevels + level[e1])
-    return sp.csr_matrix(
+    w = sp.csr_matrix(
         (np.concatenate(data), (np.tile(position, len(rows)), np.concatenate(col_index))),
-        shape=(nrows * nrows, len(rows) * nlevels),
+        shape=(m * m, len(rows) * nlevels),
     )
+    # keep only the reachable rows: a CSR matvec pays for every row, empty or not
+    reachable = np.flatnonzero(np.diff(w.indptr))
+    compact = sp.csr_matrix(
+        (w.data, w.indices, np.append(w.indptr[reachable], w.nnz)), shape=(len(reachable), w.shape[1])
+    )
+    return compact, reachable
 
 
 # --- analytic gradient for a single random-effects term ---------------------------------------------------

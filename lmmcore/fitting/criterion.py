@@ -114,7 +114,7 @@ class Criterion:
 
     def _trailing_factor(self, factors, mu) -> tuple[np.ndarray, int]:
         """Lower Cholesky factor of the Schur complement ``Lr'(R'R - C M C')Lr + P`` and LAPACK's info."""
-        s = self._a22 - self._cross.update(mu)
+        s = self._cross.schur(self._a22, mu)
         if self._rest:
             s = self._scale_by_lambda(s, factors[1:])
             s[self._re_diag, self._re_diag] += 1.0

@@ -152,10 +152,13 @@ def _random_design(seed: int, k_first: int, k_second: int) -> Design:
     return Design(None, "y", y, x, ("(Intercept)", "x"), (first, second), np.arange(n))
 
 
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize(
     ("k_first", "k_second", "reml"), [(1, 2, True), (2, 2, False), (3, 1, True), (3, 2, True)]
 )
-def test_criterion_and_solution_equal_dense_brute_force(k_first, k_second, reml):
+def test_criterion_and_solution_equal_dense_brute_force(k_first, k_second, reml, sparse, monkeypatch):
+    if sparse:
+        monkeypatch.setattr(criterion_module, "_DENSE_CROSS_LIMIT", 0)
     design = _random_design(7 + k_first + 10 * k_second, k_first, k_second)
     rng = np.random.default_rng(3)
     theta = np.where(
