@@ -109,8 +109,8 @@ class BatchFit:
 
 
 def batchable(design: Design) -> bool:
-    """Whether :func:`fit_batch` handles this design (exactly one random-effects term)."""
-    return len(design.reterms) == 1
+    """Whether :func:`fit_batch` handles this design (one random-effects term, some fixed effect)."""
+    return len(design.reterms) == 1 and design.p > 0
 
 
 def problem_from_responses(design: Design, responses: np.ndarray, reml: bool) -> BatchProblem:

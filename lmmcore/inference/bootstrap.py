@@ -27,7 +27,7 @@ from scipy import stats
 
 from lmmcore.errors import LmmError
 from lmmcore.fitting import criterion_for
-from lmmcore.fitting.optimize import SINGULAR_MESSAGE, OptimizerReport, optimize_theta
+from lmmcore.fitting.optimize import SINGULAR_MESSAGE, SINGULAR_TOL, OptimizerReport, optimize_theta
 from lmmcore.inference import batchfit
 from lmmcore.inference.executors import (
     ProgressCallback,
@@ -120,7 +120,7 @@ def bootstrap(
     statistic : callable, optional
         ``statistic(refit) -> float or 1-D array-like (a Series names its values)``, ``refit`` being the
         model refitted to one simulated response (an ``LmmResult``).  Must be picklable to run on a
-        process pool.
+        process pool; its exceptions propagate.
     nsim : int
         Replicates (>= 1).
     seed : int or None
@@ -270,7 +270,7 @@ def _collect(m, results: list, indices: np.ndarray, nsim: int, entropy: int, has
     theta = pd.DataFrame(stack(1, design.ntheta), index=index, columns=list(design.theta_names))
     stat = _statistic_frame([results[i][3] for i in ok], index) if has_statistic else None
     diagonal = design.theta_lower == 0
-    singular = int(np.sum(np.any(theta.to_numpy()[:, diagonal] < 1e-4, axis=1)))
+    singular = int(np.sum(np.any(theta.to_numpy()[:, diagonal] < SINGULAR_TOL, axis=1)))
     return BootstrapResult(
         draws=draws,
         theta=theta,
@@ -311,12 +311,14 @@ def norm_inter(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
     out = np.empty(len(probs))
     for j, p in enumerate(probs):
         rank = (size + 1) * p
+        if abs(rank - round(rank)) < 1e-9:  # whole up to rounding of (R + 1) p
+            rank = float(round(rank))
         k = int(np.floor(rank))
         if k <= 0:
             out[j] = t[0]
         elif k >= size:
             out[j] = t[-1]
-        elif np.isclose(rank, k, rtol=0, atol=1e-9):
+        elif rank == k:
             out[j] = t[k - 1]
         else:
             z, z_lo, z_hi = stats.norm.ppf([p, k / (size + 1), (k + 1) / (size + 1)])
