@@ -38,6 +38,7 @@ _STEP = 1e-4  # finite-difference step, relative to max(|theta_i|, 0.1)
 _MAX_ITER = 60
 _TOL_STEP = 1e-7  # converged when the Newton step is below this (relative to max(|theta_i|, 0.1))
 _TOL_DECREASE = 1e-11  # ... or the criterion decreases by less than this (relative)
+_TOL_DECREMENT = 1e-6  # and then converged only if the Newton decrement (criterion units) is below this
 _LOG_2PI = math.log(2.0 * math.pi)
 _SINGULAR_TOL = 1e-4  # lme4's isSingular
 
@@ -161,8 +162,10 @@ def fit_batch(problem: BatchProblem, theta0: np.ndarray) -> BatchFit:
         small_step = np.max(np.abs(new_x - x[active]) / scale, axis=1) < _TOL_STEP
         small_gain = value[active] - new_value <= _TOL_DECREASE * np.abs(value[active])
         x[active], value[active] = new_x, new_value
+        # Newton decrement g'H^-1 g: the criterion's predicted distance to the minimum
+        stationary = -slope <= _TOL_DECREMENT
         done = small_step | small_gain
-        converged[active[done]] = True
+        converged[active[done & stationary]] = True
         active = active[~done]
     x = _canonical_signs(x, problem.k)
     return _estimates(problem, x, value, converged)
