@@ -15,6 +15,7 @@ from lmmcore.errors import InferenceError
 from lmmcore.fit import fit
 from lmmcore.fitting import criterion_for
 from lmmcore.fitting.optimize import optimize_theta
+from lmmcore.inference import batchfit
 from lmmcore.inference.bootstrap import bootstrap, clear_cache, norm_inter, simulate_response
 from lmmcore.inference.executors import replicate_rng
 from tests.refs import as_frame
@@ -74,6 +75,17 @@ def test_refits_are_the_optimizer_refits(seed_model):
         # ours may be lower than the optimizer's (it stops at a tolerance), never materially higher
         assert ours <= report.objective + 1e-6
         np.testing.assert_allclose(boot.beta[i], refit.beta, atol=2e-4)
+
+
+def test_unconverged_batch_replicates_are_refitted_by_the_optimizer(seed_model, monkeypatch):
+    """With no Newton iterations allowed, every replicate falls back to optimize_theta: same estimates."""
+    batched = bootstrap(seed_model, nsim=10, seed=21)
+    clear_cache()
+    monkeypatch.setattr(batchfit, "_MAX_ITER", 0)
+    fallback = bootstrap(seed_model, nsim=10, seed=21)
+    assert fallback is not batched and fallback.failed == 0
+    np.testing.assert_allclose(fallback.beta, batched.beta, atol=2e-4)
+    np.testing.assert_allclose(fallback.draws["sigma"], batched.draws["sigma"], rtol=1e-4)
 
 
 def test_simulated_responses_have_the_model_moments(seed_model):

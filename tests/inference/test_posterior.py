@@ -8,6 +8,7 @@ import pytest
 from lmmcore.datasets import load
 from lmmcore.errors import InferenceError
 from lmmcore.fit import fit
+from lmmcore.inference import posterior
 from lmmcore.inference.posterior import sim
 
 MODELS = {
@@ -83,6 +84,17 @@ def test_random_effect_draws_centre_on_the_modes_with_at_least_their_conditional
     assert np.all(np.abs(b.mean(0) - modes) < 5 * b.std(0) / np.sqrt(N_DRAWS))
     # the draws add the fixed effects' uncertainty to the conditional variance: never smaller
     assert np.all(b.std(0) > 0.97 * cond_sd)
+
+
+def test_large_models_simulate_fixed_effects_and_sigma_only(seed_model, monkeypatch):
+    monkeypatch.setattr(posterior, "_MAX_JOINT_SIZE", 10)
+    draws = sim(seed_model, n=N_DRAWS, seed=8)
+    assert draws.ranef is None and "random effects not simulated" in draws.notes[0]
+    n, p = seed_model.nobs, seed_model.design.p
+    expected = seed_model.solution.pwrss / (n - p - 2) * seed_model.solution.unscaled_vcov
+    np.testing.assert_allclose(
+        np.cov(draws.fixef.to_numpy().T), expected, rtol=0.06, atol=0.02 * expected.max()
+    )
 
 
 def test_intervals_layout(seed_model):
