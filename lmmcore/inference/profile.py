@@ -1,24 +1,16 @@
-"""Likelihood profiles of every parameter, lme4's ``profile.merMod``, and their intervals.
+"""Likelihood profiles of every parameter (lme4's ``profile.merMod``) and profile intervals.
 
-As lme4, the profile is always of the ML deviance (a REML fit is refitted by ML first).  Parameters are
-on lme4's scale: SDs and correlations of each random-effects term, the residual SD ``sigma``, and the
-fixed effects.  For one parameter held at ``x`` the others are re-optimised and
+A profile holds one parameter at ``x``, re-optimises all the others and records
+``zeta(x) = sign(x - x_hat) sqrt(deviance(x) - deviance_min)`` on the ML deviance, as lme4 does for
+REML fits too (:mod:`.profile_points` says exactly what is re-optimised for each kind of parameter).
 
-    zeta(x) = sign(x - x_hat) * sqrt(deviance(x) - deviance_min),
-
-stepping away from the optimum in both directions until ``|zeta|`` passes
-``cutoff = sqrt(qchisq(1 - alphamax, number of parameters))``, with lme4's steps: the next value is
-chosen so that zeta moves by about ``delta`` (secant on the last two points, at most 10 times the last
-step), clipped to the parameter's bounds (SD >= 0, -1 <= correlation <= 1).
-
-- SDs, correlations and sigma: the deviance not profiled over sigma, beta at its conditional
-  estimate, ``ldL2(theta) + pwrss(theta) / sigma^2 + n log(2 pi sigma^2)``, with theta the Cholesky
-  factor of the SD/correlation matrix over sigma; the other SDs, correlations and sigma are optimised.
-- A fixed effect ``beta_j``: the model without column j, response ``y - x_j beta_j``, its ML deviance
-  profiled over sigma and the other betas, optimised over theta.
-
-Each point starts its optimisation from a linear extrapolation of the two previous points' solutions.
-:meth:`Profile.intervals` inverts the sampled zeta by splines (:mod:`.profile_spline`).
+- :func:`profile` traces every profile as lme4 does (:class:`~.profile_walk.Walker`): steps of about
+  ``cutoff / 8`` in zeta until ``|zeta| > cutoff = sqrt(qchisq(1 - alphamax, npar))`` (lme4 uses all
+  ``npar`` parameters' degrees of freedom here, not 1), for zeta plots; :meth:`Profile.intervals`
+  inverts those traces by splines, as lme4's ``confint.thpr``.
+- :func:`profile_intervals`, behind ``confint(method="profile")``, only needs the two points of each
+  profile where zeta reaches ``-+z``: a secant search finds them with a handful of re-optimisations per
+  end instead of a whole trace (:func:`~.profile_walk.crossing`), and without spline error.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from lmmcore.fitting import criterion_for
 from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import optimize_theta
 from lmmcore.inference.boxed_newton import hessian_at, minimize_boxed
+from lmmcore.inference.deviance_parts import DevianceParts
 from lmmcore.varcomp import sdcor_names, theta_to_sdcor
 
 
@@ -156,7 +158,7 @@ def profilers(fit: MLFit) -> list[Profiler]:
 class _VarianceSpace:
     """The deviance on lme4's sd/cor/sigma scale; optimisation runs on that scale over ``scale``."""
 
-    criterion: object
+    parts: DevianceParts
     reterms: tuple
     nobs: int
     scale: np.ndarray
@@ -168,9 +170,8 @@ class _VarianceSpace:
         scale = np.where(fit.is_correlation, 1.0, np.maximum(fit.sdcor, 1e-3 * fit.sigma))
         lower = fit.lower.copy()
         lower[-1] = 1e-8 * fit.sigma
-        return cls(
-            fit.criterion, fit.design.reterms, fit.design.nobs, scale, lower / scale, fit.upper / scale
-        )
+        parts = DevianceParts.of(fit.criterion)
+        return cls(parts, fit.design.reterms, fit.design.nobs, scale, lower / scale, fit.upper / scale)
 
     def deviance(self, psi: np.ndarray) -> float:
         """``ldL2 + pwrss / sigma^2 + n log(2 pi sigma^2)`` at SDs/correlations/sigma ``psi``."""
@@ -178,10 +179,10 @@ class _VarianceSpace:
         if theta is None:
             return np.inf
         try:
-            s = self.criterion.solve(theta)
+            ldl2, pwrss = self.parts(theta)
         except FitError:  # numerically singular at an extreme theta: not a candidate minimum
             return np.inf
-        return s.ldL2 + s.pwrss / psi[-1] ** 2 + self.nobs * np.log(2 * np.pi * psi[-1] ** 2)
+        return ldl2 + pwrss / psi[-1] ** 2 + self.nobs * np.log(2 * np.pi * psi[-1] ** 2)
 
 
 def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.ndarray) -> Profiler:
@@ -222,6 +223,8 @@ def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
         fixed_names=tuple(nm for i, nm in enumerate(design.fixed_names) if i != j),
     )
     base = make_criterion(reduced, reml=False)
+    # without any other fixed effect there is no beta to report: pwrss alone, without a full solve
+    parts = DevianceParts.of(base) if reduced.p == 0 else None
     scale = _theta_scale(fit.theta)
     lower = design.theta_lower / scale
     upper = np.full(lower.shape, np.inf)
@@ -233,10 +236,14 @@ def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
             top[zero] = 0.0
         found = minimize_boxed(lambda y: criterion(y * scale), start / scale, lower, top, start_hessian)
         theta = found.x * scale
-        s = criterion.solve(theta)
-        sigma = np.sqrt(s.pwrss / design.nobs)
+        if parts is None:
+            s = criterion.solve(theta)
+            pwrss, beta = s.pwrss, s.beta
+        else:
+            pwrss, beta = dataclasses.replace(parts, criterion=criterion)(theta)[1], np.zeros(0)
+        sigma = np.sqrt(pwrss / design.nobs)
         zeta = np.sign(b - fit.beta[j]) * np.sqrt(max(found.value - fit.deviance, 0.0))
-        row = np.concatenate([theta_to_sdcor(theta, sigma, design.reterms), np.insert(s.beta, j, b)])
+        row = np.concatenate([theta_to_sdcor(theta, sigma, design.reterms), np.insert(beta, j, b)])
         return Point(b, zeta, theta, row, found.hessian)
 
     optimum = Point(fit.beta[j], 0.0, fit.theta, fit.estimates, hessian)
@@ -258,20 +265,33 @@ def sdcor_to_theta(sdcor: np.ndarray, sigma: float, reterms) -> np.ndarray | Non
     """
     out, start = [], 0
     for term in reterms:
-        k = term.k
-        pairs = [(i, j) for j in range(k) for i in range(j, k)]
-        values = dict(zip(pairs, sdcor[start : start + term.ntheta]))
+        values = sdcor[start : start + term.ntheta]
         start += term.ntheta
-        sd = np.array([values[(i, i)] for i in range(k)])
-        cor = np.eye(k)
-        for (i, j), v in values.items():
-            if i != j:
-                cor[i, j] = cor[j, i] = v
-        factor = _semidefinite_cholesky(cor * np.outer(sd, sd))
-        if factor is None:
-            return None
-        out.extend(factor[i, j] / sigma for i, j in pairs)
+        if term.k == 1:
+            out.append(values[0] / sigma)
+            continue
+        rows, cols = _lower_indices(term.k)
+        diagonal = rows == cols
+        sd = values[diagonal]
+        cor = np.eye(term.k)
+        cor[rows, cols] = np.where(diagonal, 1.0, values)
+        cor[cols, rows] = cor[rows, cols]
+        cov = cor * np.outer(sd, sd)
+        try:
+            factor = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:  # an SD at 0 or a correlation at -+1: a semi-definite factor
+            factor = _semidefinite_cholesky(cov)
+            if factor is None:
+                return None
+        out.extend(factor[rows, cols] / sigma)
     return np.array(out)
+
+
+@cache
+def _lower_indices(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a k x k lower triangle in theta's order (column by column)."""
+    pairs = [(i, j) for j in range(k) for i in range(j, k)]
+    return np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
 
 
 def _semidefinite_cholesky(cov: np.ndarray) -> np.ndarray | None:
