@@ -131,6 +131,7 @@ def recovery(
     nrep = check_count("nrep", nrep)
     level = check_level(level)
     entropy = seed_entropy(seed)
+    parse_formula(formula)  # a bad formula fails here, before any replicate runs
     if callable(simulate_params):
         if truth is None:
             raise InferenceError(

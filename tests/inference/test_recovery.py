@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmmcore.errors import InferenceError
+from lmmcore.errors import InferenceError, LmmError
 from lmmcore.inference.recovery import recovery
 
 FORMULA = "Biomass ~ Temp + N + (1 + Temp | Site)"
@@ -129,6 +129,13 @@ def test_progress_and_cancellation():
 def test_bad_arguments_say_what_to_change(kwargs, match):
     with pytest.raises(InferenceError, match=match):
         recovery({}, FORMULA, **kwargs)
+
+
+def test_bad_formula_fails_before_any_replicate():
+    calls = []
+    with pytest.raises(LmmError):
+        recovery({}, "Biomass ~ Temp + (1 | ", nrep=5, progress=lambda done, total: calls.append(done))
+    assert calls == []
 
 
 def test_unknown_simulation_argument_lists_the_valid_ones():
