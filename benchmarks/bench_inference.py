@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import lmmcore
 from benchmarks.common import (
     DATA_DIR,
-    format_seconds,
-    lme4_seconds,
+    format_timing,
+    lme4_timing,
     machine,
     markdown_table,
-    median_seconds,
     ratio,
+    time_calls,
 )
 from lmmcore.datasets import load
 
@@ -96,22 +95,16 @@ def task_row(task: Task) -> list[str]:
     except (ImportError, AttributeError, NotImplementedError) as missing:
         return [task.label, f"skipped: not available yet ({missing})", "", ""]
     try:
-        ours = median_seconds(call, task.repeats) if task.repeats > 1 else _once(call)
+        # hundreds of refits: a warm-up call would only double the run
+        ours = time_calls(call, task.repeats, warm_up=task.repeats > 1)
     except Exception as error:  # a benchmark reports a broken task and goes on to the next
         return [task.label, f"failed: {type(error).__name__}: {error}", "", ""]
     theirs = None
     if task.lme4 is not None:
         kind, (name, formula, factors), nsim = task.lme4
         csv = DATA_DIR / f"{name}.csv"
-        theirs = lme4_seconds(kind, csv, formula, factors, max(1, task.repeats // 3), nsim)
-    return [task.label, format_seconds(ours), format_seconds(theirs), ratio(theirs, ours)]
-
-
-def _once(call: Callable[[], object]) -> float:
-    """One timed call, for tasks long enough (hundreds of refits) that a warm-up would only double them."""
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+        theirs = lme4_timing(kind, csv, formula, factors, task.repeats, nsim)
+    return [task.label, format_timing(ours), format_timing(theirs), ratio(theirs, ours)]
 
 
 def main() -> None:

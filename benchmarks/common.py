@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +20,27 @@ LME4_SCRIPT = ROOT / "benchmarks" / "lme4_times.R"
 DATA_DIR = ROOT / "lmmcore" / "datasets" / "data"
 
 
-def median_seconds(task: Callable[[], object], repeats: int) -> float:
-    """Median wall-clock time of ``repeats`` calls (one untimed warm-up call first, for imports)."""
-    task()
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds of repeated calls: the median, and the best as the least disturbed one.
+
+    Both matter on a shared machine, where other processes' load lengthens some calls.
+    """
+
+    median: float
+    best: float
+
+
+def time_calls(task: Callable[[], object], repeats: int, warm_up: bool = True) -> Timing:
+    """Time ``repeats`` calls, after one untimed call (imports, caches) unless ``warm_up`` is False."""
+    if warm_up:
+        task()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         task()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return Timing(statistics.median(times), min(times))
 
 
 def machine() -> str:
@@ -50,9 +63,9 @@ def rscript_available() -> bool:
     return shutil.which("Rscript") is not None
 
 
-def lme4_seconds(
+def lme4_timing(
     task: str, csv: Path, formula: str, factors: list[str], repeats: int, nsim: int | None = None
-) -> float | None:
+) -> Timing | None:
     """Median seconds of lme4 doing ``task`` (see lme4_times.R); None when R or lme4 is missing."""
     if not rscript_available():
         return None
@@ -63,19 +76,28 @@ def lme4_seconds(
     if done.returncode != 0:
         print(f"  lme4 failed for {task} {formula}: {done.stderr.strip().splitlines()[-1:]}")
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])["median_seconds"]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return Timing(report["median_seconds"], report["min_seconds"])
 
 
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
+def format_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def ratio(numerator: float | None, denominator: float | None) -> str:
+def format_timing(timing: Timing | None) -> str:
+    """``median (best)``, or the single time of a one-off run."""
+    if timing is None:
+        return "n/a"
+    if timing.best == timing.median:
+        return format_seconds(timing.median)
+    return f"{format_seconds(timing.median)} ({format_seconds(timing.best)})"
+
+
+def ratio(numerator: Timing | None, denominator: Timing | None) -> str:
+    """Ratio of the medians."""
     if numerator is None or denominator is None:
         return "n/a"
-    return f"{numerator / denominator:.1f}x"
+    return f"{numerator.median / denominator.median:.1f}x"
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

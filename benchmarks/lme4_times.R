@@ -5,7 +5,7 @@
 #
 # task: fit (lmer, REML), boot (bootMer of fixef and theta, nsim refits), profile (confint, method
 # "profile"), satterthwaite (lmerTest's summary table from a fitted model). Prints one JSON line:
-# {"task": ..., "median_seconds": ..., "repeats": ...}; the fit itself is excluded from the timings of
+# {"task": ..., "median_seconds": ..., "min_seconds": ..., "repeats": ...}; the fit itself is excluded from the timings of
 # the other tasks, as on the Python side.
 suppressPackageStartupMessages({
   library(lme4)
@@ -35,4 +35,5 @@ tasks <- list(
 stopifnot(task %in% names(tasks))
 m <- fit()
 seconds <- vapply(seq_len(repeats), function(i) system.time(tasks[[task]](m))[["elapsed"]], 0)
-cat(toJSON(list(task = task, median_seconds = median(seconds), repeats = repeats), auto_unbox = TRUE), "\n")
+cat(toJSON(list(task = task, median_seconds = median(seconds), min_seconds = min(seconds), repeats = repeats),
+           auto_unbox = TRUE), "\n")
