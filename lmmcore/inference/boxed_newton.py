@@ -68,8 +68,20 @@ def minimize_boxed(
     return Minimum(x, float(fx), h)
 
 
-def hessian_at(func: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-3) -> np.ndarray:
-    """Central-difference Hessian (a starting matrix only: accuracy ~``step^2`` is plenty)."""
+def hessian_at(
+    func: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    step: float = 1e-3,
+) -> np.ndarray:
+    """Central-difference Hessian, a starting matrix only (accuracy ~``step^2`` is plenty).
+
+    Taken a few steps inside the box when ``x`` is on a bound (an SD at 0), with 1 for any entry that
+    is not finite there: the quasi-Newton updates correct it.
+    """
+    room = 2 * step
+    x = np.where(upper - lower > 2 * room, np.clip(x, lower + room, upper - room), x)
     k = x.size
     f0 = func(x)
     h = np.empty((k, k))
@@ -81,6 +93,10 @@ def hessian_at(func: Callable[[np.ndarray], float], x: np.ndarray, step: float =
         for j in range(i):
             both = func(x + eye[i] + eye[j]) - plus[i] - plus[j] + f0
             h[i, j] = h[j, i] = both / step**2
+    with np.errstate(invalid="ignore"):
+        h[~np.isfinite(h)] = 0.0
+        bad = ~(np.diag(h) > 0)
+    h[bad, bad] = 1.0
     return h
 
 

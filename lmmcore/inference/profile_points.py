@@ -117,7 +117,8 @@ class MLFit:
 
     @property
     def sdcor(self) -> np.ndarray:
-        return theta_to_sdcor(self.theta, self.sigma, self.design.reterms)
+        """SDs, correlations, sigma; a correlation with an SD at 0 is undefined, taken as 0."""
+        return np.nan_to_num(theta_to_sdcor(self.theta, self.sigma, self.design.reterms), nan=0.0)
 
     @property
     def estimates(self) -> np.ndarray:
@@ -145,11 +146,16 @@ def profilers(fit: MLFit) -> list[Profiler]:
     block.
     """
     space = _VarianceSpace.of(fit)
-    variance_hessian = hessian_at(lambda y: space.deviance(y * space.scale), fit.sdcor / space.scale)
+    variance_hessian = hessian_at(
+        lambda y: space.deviance(y * space.scale), fit.sdcor / space.scale, space.lower, space.upper
+    )
     out = [_variance_profiler(fit, space, w, variance_hessian) for w in range(fit.nvp)]
     if fit.design.p:
         scale = _theta_scale(fit.theta)
-        theta_hessian = hessian_at(lambda y: fit.criterion(y * scale), fit.theta / scale)
+        lower = fit.design.theta_lower / scale
+        theta_hessian = hessian_at(
+            lambda y: fit.criterion(y * scale), fit.theta / scale, lower, np.full(lower.shape, np.inf)
+        )
         out += [_fixed_profiler(fit, j, theta_hessian) for j in range(fit.design.p)]
     return out
 

@@ -115,3 +115,18 @@ def test_errors():
         profile_intervals(m, level=95)
     with pytest.raises(InferenceError, match="No profile"):
         profile(m).trace("nope")
+
+
+def test_singular_fit_profiles_stay_inside_the_bounds():
+    import lmmcore
+    from lmmcore.datasets import simulate_biomass
+
+    m = lmmcore.fit("Biomass ~ Temp + N + (1 + Temp | Site)", simulate_biomass(sd_slope=0.0, seed=3))
+    assert m.singular  # sd_Temp is estimated at 0: its correlation is undefined
+    ends = profile_intervals(m)
+    assert ends.loc["sd_Temp|Site", "2.5 %"] == 0.0
+    assert ends.loc["cor_Temp.(Intercept)|Site"].tolist() == [-1.0, 1.0]
+    assert np.isfinite(ends.to_numpy()).all()
+    assert (ends.iloc[:, 0] < ends.iloc[:, 1]).all()
+    traced = profile(m).intervals()
+    np.testing.assert_allclose(traced.to_numpy(), ends.to_numpy(), rtol=5e-3, atol=1e-6)
