@@ -94,10 +94,10 @@ def reset_executor() -> None:
 
 
 def _make_executor() -> ProcessPoolExecutor:
-    # forkserver: workers fork from a clean server that preloaded the engine (fast, and never forks the
-    # threads of the web server).
+    # forkserver: workers fork from a clean server that preloaded (and exercised) the engine: fast, and
+    # never forks the threads of the web server.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["explorer.engine"])
+    context.set_forkserver_preload(["explorer.warm_engine"])
     workers = int(os.environ.get(WORKERS_ENV, "2"))
     executor = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
     executor.submit(_warm_up)

@@ -17,14 +17,22 @@ from shiny.render.renderer import Jsonifiable, Renderer
 _WWW = Path(__file__).parent / "www"
 
 
+PLOTLY_DEPENDENCY = "plotly.js"
+
+
+def plotly_src() -> str:
+    """Where the page fetches plotly.js: the folder Shiny serves for the dependency below."""
+    return f"lib/{PLOTLY_DEPENDENCY}-{plotly.__version__}/plotly.min.js"
+
+
 def plotly_dependencies() -> list[HTMLDependency]:
-    """plotly.js (from the plotly package) and the output binding."""
+    """plotly.js (served from the plotly package, loaded by the binding after the first outputs arrive:
+    its 4.8 MB would otherwise hold the first page for a second or two) and the output binding."""
     return [
         HTMLDependency(
-            "plotly.js",
+            PLOTLY_DEPENDENCY,
             plotly.__version__,
             source={"subdir": str(Path(plotly.__file__).parent / "package_data")},
-            script={"src": "plotly.min.js"},
             all_files=False,
         ),
         HTMLDependency(
@@ -46,6 +54,7 @@ def output_plotly(id: str, height: str = "380px") -> Tag:
         *plotly_dependencies(),
         id=resolve_id(id),
         class_="lmm-plotly shiny-report-size",
+        data_plotly_src=plotly_src(),
     )
 
 

@@ -74,6 +74,8 @@ def test_qq_of_random_effects_has_one_panel_per_group_and_term():
     }
     fig = diagnostics.qq_random_effects(ranef)
     assert len(fig.data) == 6  # points + reference line per panel
+    assert [(t.xaxis, t.yaxis) for t in fig.data[::2]] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    np.testing.assert_allclose(fig.data[4].y, np.arange(8.0))
     titles = [a.text for a in fig.layout.annotations]
     assert titles == ["(Intercept) | Site", "Temp | Site", "(Intercept) | Plot"]
 
@@ -82,9 +84,10 @@ def test_residuals_by_group_boxes_sorted_by_median():
     pearson = np.array([1.0, 1.2, -1.0, -0.8, 0.1, 0.0])
     groups = np.array(["a", "a", "b", "b", "c", "c"])
     fig = diagnostics.residuals_by_group(pearson, groups, "g")
-    assert [t.name for t in fig.data] == ["b", "c", "a"]
-    assert all(isinstance(t, go.Box) for t in fig.data)
-    np.testing.assert_array_equal(fig.data[2].y, [1.0, 1.2])
+    (box,) = fig.data
+    assert isinstance(box, go.Box)
+    assert fig.layout.xaxis.categoryarray == ("b", "c", "a")
+    np.testing.assert_array_equal(box.y[box.x == "a"], [1.0, 1.2])
 
 
 def test_residuals_by_group_with_many_levels_is_one_ranked_trace():

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from .style import axis_refs, grid_layout
 
 Z95 = 1.959963984540054
 MAX_LABELLED_LEVELS = 60
@@ -59,28 +60,42 @@ def caterpillar(modes: pd.DataFrame, condsd: pd.DataFrame, group: str) -> go.Fig
     """One panel per term of ``group``: levels sorted by their estimate, intervals, zero line."""
     terms = list(modes.columns)
     nlevels = len(modes)
-    fig = make_subplots(rows=1, cols=max(1, len(terms)), subplot_titles=terms, horizontal_spacing=0.12)
-    for k, term in enumerate(terms, start=1):
+    ranks = np.arange(1, nlevels + 1)
+    labelled = nlevels <= MAX_LABELLED_LEVELS
+    layout = grid_layout(
+        terms,
+        max(1, len(terms)),
+        gap=0.12,
+        title={"text": f"Random effects of {group}: red intervals exclude 0"},
+        height=int(min(900, max(340, 110 + 18 * nlevels))),
+        margin={"l": 90, "r": 20, "t": 70, "b": 50},
+        shapes=[],
+    )
+    traces = []
+    for k, term in enumerate(terms):
         table = interval_table(modes[term], condsd[term])
-        ranks = np.arange(1, nlevels + 1)
-        for excludes in (False, True):
-            fig.add_trace(_trace(table, ranks, excludes=excludes, term=term), row=1, col=k)
-        fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"}, row=1, col=k)
-        labelled = nlevels <= MAX_LABELLED_LEVELS
-        fig.update_yaxes(
+        traces += [_trace(table, ranks, excludes=e, term=term).update(**axis_refs(k)) for e in (False, True)]
+        refs = axis_refs(k)
+        layout["shapes"].append(
+            {
+                "type": "line",
+                "xref": refs["xaxis"],
+                "x0": 0,
+                "x1": 0,
+                "yref": f"{refs['yaxis']} domain",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "black", "width": 1, "dash": "dot"},
+            }
+        )
+        yaxis = "yaxis" if k == 0 else f"yaxis{k + 1}"
+        xaxis = "xaxis" if k == 0 else f"xaxis{k + 1}"
+        layout[yaxis].update(
             tickvals=ranks if labelled else None,
             ticktext=list(table.index) if labelled else None,
             showticklabels=labelled,
-            title=None if labelled else f"{nlevels} levels, sorted",
+            title={"text": None if labelled else f"{nlevels} levels, sorted"},
             range=[0.3, nlevels + 0.7],
-            row=1,
-            col=k,
         )
-        fig.update_xaxes(title="conditional mode (95% interval)", row=1, col=k)
-    fig.update_layout(
-        title=f"Random effects of {group}: red intervals exclude 0",
-        template="plotly_white",
-        height=int(min(900, max(340, 110 + 18 * nlevels))),
-        margin={"l": 90, "r": 20, "t": 70, "b": 50},
-    )
-    return fig
+        layout[xaxis]["title"] = {"text": "conditional mode (95% interval)"}
+    return go.Figure(traces, layout)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 from scipy import stats
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from .large_data import SVG_LIMIT, points_or_density, scatter_trace, thinned_ranks
+from .style import axis_refs, grid_layout, panel_layout
 
 HINTS = {
     "resid": "Points scattered evenly around 0 with no funnel or curve: the mean and the variance are right.",
@@ -28,7 +28,6 @@ HINTS = {
 }
 MAX_BOXES = 40
 SMOOTH_POINTS = 200
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "height": 380}
 
 
 def _smoother(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,21 +44,21 @@ def _smoother(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def residuals_vs_fitted(fitted, pearson) -> go.Figure:
     """Pearson residuals against fitted values, with the zero line and a lowess smoother."""
     x, y = np.asarray(fitted, float), np.asarray(pearson, float)
-    fig = go.Figure(
-        points_or_density(
-            x, y, name="residuals", hovertemplate="fitted %{x:.4g}<br>residual %{y:.3f}<extra></extra>"
-        )
-    )
+    hover = "fitted %{x:.4g}<br>residual %{y:.3f}<extra></extra>"
+    traces = [points_or_density(x, y, name="residuals", hovertemplate=hover)]
     if len(x) > 2:
         sx, sy = _smoother(x, y)
-        fig.add_trace(
+        traces.append(
             go.Scatter(x=sx, y=sy, mode="lines", name="lowess", line={"color": "#d62728", "width": 2})
         )
-    fig.add_hline(y=0, line={"color": "black", "dash": "dash", "width": 1})
-    fig.update_layout(
-        title="Pearson residuals vs fitted", xaxis_title="fitted", yaxis_title="Pearson residual", **_LAYOUT
+    layout = panel_layout(
+        "Pearson residuals vs fitted",
+        {"title": {"text": "fitted"}},
+        {"title": {"text": "Pearson residual"}},
+        zero_line=True,
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
     )
-    return fig
+    return go.Figure(traces, layout)
 
 
 def _qq_points(values) -> tuple[np.ndarray, np.ndarray]:
@@ -79,45 +78,34 @@ def _qq_reference(values) -> tuple[float, float]:
     return q1 - slope * z1, slope
 
 
-def _add_qq(fig: go.Figure, values, *, name: str, row: int | None = None, col: int | None = None) -> None:
+def _qq_traces(values, *, name: str) -> list[go.Scatter]:
+    """QQ points and the reference line of one sample."""
     theory, sample = _qq_points(values)
-    fig.add_trace(
-        scatter_trace(
-            theory, sample, name=name, hovertemplate="normal %{x:.2f}<br>value %{y:.4g}<extra></extra>"
-        ),
-        row=row,
-        col=col,
-    )
+    hover = "normal %{x:.2f}<br>value %{y:.4g}<extra></extra>"
     intercept, slope = _qq_reference(values)
     ends = np.array([theory.min(), theory.max()]) if len(theory) else np.array([-2.0, 2.0])
-    fig.add_trace(
-        go.Scatter(
-            x=ends,
-            y=intercept + slope * ends,
-            mode="lines",
-            name=f"{name} reference",
-            line={"color": "#d62728", "width": 1.5},
-            hoverinfo="skip",
-        ),
-        row=row,
-        col=col,
+    line = go.Scatter(
+        x=ends,
+        y=intercept + slope * ends,
+        mode="lines",
+        name=f"{name} reference",
+        line={"color": "#d62728", "width": 1.5},
+        hoverinfo="skip",
     )
+    return [scatter_trace(theory, sample, name=name, hovertemplate=hover), line]
 
 
 def qq_residuals(pearson) -> go.Figure:
     """Normal QQ plot of the Pearson residuals with the quartile reference line."""
-    fig = go.Figure()
-    _add_qq(fig, pearson, name="residuals")
     shown = min(len(pearson), len(thinned_ranks(len(pearson))))
     note = "" if shown == len(pearson) else f" ({shown} of {len(pearson)} quantiles shown)"
-    fig.update_layout(
-        title=f"Normal QQ plot of residuals{note}",
-        xaxis_title="normal quantile",
-        yaxis_title="Pearson residual",
+    layout = panel_layout(
+        f"Normal QQ plot of residuals{note}",
+        {"title": {"text": "normal quantile"}},
+        {"title": {"text": "Pearson residual"}},
         showlegend=False,
-        **_LAYOUT,
     )
-    return fig
+    return go.Figure(_qq_traces(pearson, name="residuals"), layout)
 
 
 def qq_random_effects(ranef: dict[str, pd.DataFrame]) -> go.Figure:
@@ -125,37 +113,36 @@ def qq_random_effects(ranef: dict[str, pd.DataFrame]) -> go.Figure:
     panels = [(group, term) for group, modes in ranef.items() for term in modes.columns]
     cols = min(3, max(1, len(panels)))
     rows = -(-len(panels) // cols) if panels else 1
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{t} | {g}" for g, t in panels])
+    traces = []
     for k, (group, term) in enumerate(panels):
-        _add_qq(
-            fig, ranef[group][term].to_numpy(), name=f"{term} | {group}", row=k // cols + 1, col=k % cols + 1
-        )
-    fig.update_layout(
-        title="Normal QQ plots of the random effects (conditional modes)",
+        for trace in _qq_traces(ranef[group][term].to_numpy(), name=f"{term} | {group}"):
+            traces.append(trace.update(**axis_refs(k)))
+    layout = grid_layout(
+        [f"{t} | {g}" for g, t in panels],
+        cols,
+        title={"text": "Normal QQ plots of the random effects (conditional modes)"},
         showlegend=False,
-        template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 70, "b": 40},
         height=max(340, 300 * rows),
     )
-    return fig
+    return go.Figure(traces, layout)
 
 
-def _group_boxes(pearson: pd.Series, groups: pd.Series) -> list[go.Box]:
+def _group_boxes(pearson: pd.Series, groups: pd.Series) -> tuple[go.Box, list[str]]:
+    """One box trace over all levels (plotly splits it by x); the levels ordered by median residual."""
     points = "all" if len(pearson) <= SVG_LIMIT // 5 else False
-    order = pearson.groupby(groups, observed=True).median().sort_values().index
-    return [
-        go.Box(
-            y=pearson[groups == level].to_numpy(),
-            name=str(level),
-            boxpoints=points,
-            jitter=0.4,
-            pointpos=0,
-            marker={"color": "#2c6fbb", "size": 4},
-            line={"color": "#2c6fbb", "width": 1},
-            showlegend=False,
-        )
-        for level in order
-    ]
+    order = [str(level) for level in pearson.groupby(groups, observed=True).median().sort_values().index]
+    box = go.Box(
+        x=groups.to_numpy(),
+        y=pearson.to_numpy(),
+        name="residuals",
+        boxpoints=points,
+        jitter=0.4,
+        pointpos=0,
+        marker={"color": "#2c6fbb", "size": 4},
+        line={"color": "#2c6fbb", "width": 1},
+        showlegend=False,
+    )
+    return box, order
 
 
 def _group_ranges(pearson: pd.Series, groups: pd.Series) -> go.Scatter:
@@ -191,41 +178,41 @@ def residuals_by_group(pearson, groups, group_name: str) -> go.Figure:
     labels = pd.Series(np.asarray(groups)).astype(str)
     nlevels = labels.nunique()
     if nlevels <= MAX_BOXES:
-        fig = go.Figure(_group_boxes(values, labels))
-        xaxis = {"title": group_name, "type": "category"}
+        box, order = _group_boxes(values, labels)
+        traces = [box]
+        xaxis = {
+            "title": {"text": group_name},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": order,
+            "automargin": True,
+        }
     else:
-        fig = go.Figure(_group_ranges(values, labels))
-        xaxis = {"title": f"{group_name} levels ranked by median residual ({nlevels} levels)"}
-    fig.add_hline(y=0, line={"color": "black", "dash": "dash", "width": 1})
-    fig.update_layout(title=f"Pearson residuals by {group_name}", yaxis_title="Pearson residual", **_LAYOUT)
-    fig.update_xaxes(**xaxis)
-    return fig
+        traces = [_group_ranges(values, labels)]
+        xaxis = {"title": {"text": f"{group_name} levels ranked by median residual ({nlevels} levels)"}}
+    title = f"Pearson residuals by {group_name}"
+    layout = panel_layout(title, xaxis, {"title": {"text": "Pearson residual"}}, zero_line=True)
+    return go.Figure(traces, layout)
 
 
 def observed_vs_fitted(observed, fitted, response_name: str) -> go.Figure:
     """Observed response against fitted values (conditional on the random effects), with the diagonal."""
     x, y = np.asarray(fitted, float), np.asarray(observed, float)
-    fig = go.Figure(
-        points_or_density(
-            x, y, name="observations", hovertemplate="fitted %{x:.4g}<br>observed %{y:.4g}<extra></extra>"
-        )
-    )
+    hover = "fitted %{x:.4g}<br>observed %{y:.4g}<extra></extra>"
+    points = points_or_density(x, y, name="observations", hovertemplate=hover)
     low, high = float(np.nanmin([x.min(), y.min()])), float(np.nanmax([x.max(), y.max()]))
-    fig.add_trace(
-        go.Scatter(
-            x=[low, high],
-            y=[low, high],
-            mode="lines",
-            name="y = x",
-            line={"color": "#d62728", "dash": "dash", "width": 1.5},
-            hoverinfo="skip",
-        )
+    diagonal = go.Scatter(
+        x=[low, high],
+        y=[low, high],
+        mode="lines",
+        name="y = x",
+        line={"color": "#d62728", "dash": "dash", "width": 1.5},
+        hoverinfo="skip",
     )
-    fig.update_layout(
-        title="Observed vs fitted",
-        xaxis_title="fitted",
-        yaxis_title=f"observed {response_name}",
+    layout = panel_layout(
+        "Observed vs fitted",
+        {"title": {"text": "fitted"}},
+        {"title": {"text": f"observed {response_name}"}},
         showlegend=False,
-        **_LAYOUT,
     )
-    return fig
+    return go.Figure([points, diagonal], layout)

@@ -1,0 +1,169 @@
+"""End to end in a real headless Chromium: the app started by shiny's fixture, driven like a user.
+
+Screenshots of every panel go to pytest's temporary directory (``LMM_SCREENSHOT_DIR`` overrides it); they
+are for looking at, never committed. Timings are printed and written next to them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from shiny.playwright import controller
+from shiny.pytest import create_app_fixture
+
+import lmmcore
+
+pytestmark = pytest.mark.browser
+
+app = create_app_fixture("../../app/app.py", timeout_secs=60)
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"
+DEFAULT = "Biomass ~ Temp + N + (1 + Temp | Site)"
+FIT_TIMEOUT = 60_000  # ms; the machine is shared, a fit normally takes well under a second
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("LMM_SCREENSHOT_DIR")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screens")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _record(shots: Path, name: str, value: float) -> None:
+    log = shots / "timings.json"
+    data = json.loads(log.read_text()) if log.exists() else {}
+    data[name] = value
+    log.write_text(json.dumps(data, indent=1))
+    print(f"{name}: {value:.0f} ms")
+
+
+def _criterion(page: Page) -> str:
+    return page.locator("#summary-crit").inner_text()
+
+
+def _has_plot(page: Page, output_id: str) -> bool:
+    return page.evaluate(
+        "id => { const p = document.querySelector('#' + id + ' .js-plotly-plot');"
+        " return !!p && p.data.length > 0 && p.getBoundingClientRect().width > 100; }",
+        output_id,
+    )
+
+
+def test_first_load_shows_the_default_fit(page: Page, app, shots):
+    expected = lmmcore.fit(DEFAULT, lmmcore.datasets.simulate_biomass(), reml=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    page.goto(app.url)
+    crit = page.locator("#summary-crit")
+    expect(crit).to_have_text(f"REML criterion at convergence: {expected.criterion:.4f}", timeout=FIT_TIMEOUT)
+    _record(shots, "first_load_to_summary_ms", page.evaluate("performance.now()"))
+    controller.InputText(page, "model-formula").expect_value(DEFAULT)
+    expect(page.locator("#summary-summary_text")).to_contain_text(
+        f"REML criterion at convergence: {expected.criterion:.1f}"
+    )
+    fixed = page.locator("#summary-fixed")
+    expect(fixed).to_contain_text(f"{expected.fixef['Temp']:.5g}")
+    page.screenshot(path=shots / "1_summary.png", full_page=True)
+
+    page.get_by_role("tab", name="Diagnostics").click()
+    for output_id in ("diag-resid", "diag-qq_resid", "diag-by_group", "diag-obs_fit", "diag-qq_ranef"):
+        page.wait_for_function(
+            "id => document.querySelector('#' + id + ' .js-plotly-plot')?.data?.length > 0",
+            arg=output_id,
+            timeout=FIT_TIMEOUT,
+        )
+        assert _has_plot(page, output_id), output_id
+    expect(page.locator(".lmm-hint").first).to_contain_text("no funnel or curve")
+    page.screenshot(path=shots / "2_diagnostics.png", full_page=True)
+
+    page.get_by_role("tab", name="Random effects").click()
+    page.wait_for_function(
+        "document.querySelector('#ranef-caterpillar_plot .js-plotly-plot')?.data?.length === 4"
+    )
+    assert _has_plot(page, "ranef-caterpillar_plot")
+    page.screenshot(path=shots / "3_random_effects.png", full_page=True)
+
+    page.get_by_role("tab", name="Data").click()
+    expect(page.locator("#data-columns")).to_contain_text("Biomass")
+    page.screenshot(path=shots / "4_data.png", full_page=True)
+
+
+def test_intercept_only_structure_refits(page: Page, app, shots):
+    simpler = "Biomass ~ Temp + N + (1 | Site)"
+    expected = lmmcore.fit(simpler, lmmcore.datasets.simulate_biomass(), reml=True)
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    page.get_by_role("tab", name="Diagnostics").click()
+    page.wait_for_function("document.querySelector('#diag-resid')?.dataset.fit", timeout=FIT_TIMEOUT)
+    old_tag = page.locator("#diag-resid").get_attribute("data-fit")
+
+    # Time from the change event in the page to the residual plot redrawn with the new fit.
+    page.evaluate("window.lmmChangedAt = performance.now()")
+    controller.InputSelect(page, "model-re1_struct").set("intercept")
+    page.wait_for_function(
+        "old => (window.lmmRenders || []).some(r => r.id === 'diag-resid' && r.fit !== old"
+        " && r.t > window.lmmChangedAt)",
+        arg=old_tag,
+        timeout=FIT_TIMEOUT,
+    )
+    elapsed = page.evaluate(
+        "old => window.lmmRenders.find(r => r.id === 'diag-resid' && r.fit !== old"
+        " && r.t > window.lmmChangedAt).t - window.lmmChangedAt",
+        old_tag,
+    )
+    _record(shots, "input_change_to_updated_plot_ms", elapsed)
+    controller.InputText(page, "model-formula").expect_value(simpler)
+    page.get_by_role("tab", name="Summary").click()
+    expect(page.locator("#summary-crit")).to_have_text(
+        f"REML criterion at convergence: {expected.criterion:.4f}"
+    )
+    expect(page.locator("#summary-random")).not_to_contain_text("Temp")
+
+
+def test_upload_sleepstudy_fit_lme4_model_and_survive_bad_input(page: Page, app, shots, tmp_path):
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    page.get_by_role("tab", name="Upload CSV").click()
+    page.locator("#data-upload").set_input_files(str(DATA_DIR / "sleepstudy.csv"))
+    expect(page.locator("#data-upload_message")).to_contain_text("180 rows x 3 columns", timeout=FIT_TIMEOUT)
+    controller.InputText(page, "model-formula").expect_value("Reaction ~ 1 + (1 | Subject)")
+
+    formula = page.locator("#model-formula")
+    formula.fill("Reaction ~ Days + (Days | Subject)")
+    formula.press("Enter")
+    expect(page.locator("#summary-summary_text")).to_contain_text(
+        "REML criterion at convergence: 1743.6", timeout=FIT_TIMEOUT
+    )
+    expect(page.locator("#summary-crit")).to_contain_text("1743.6")
+    page.screenshot(path=shots / "5_sleepstudy.png", full_page=True)
+
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"PK\x03\x04\x00\x00\x00 this is a zip, not a table")
+    page.locator("#data-upload").set_input_files(str(broken))
+    expect(page.locator("#data-upload_message")).to_contain_text("not a CSV file", timeout=FIT_TIMEOUT)
+    expect(page.locator("#data-upload_message")).to_contain_text("did not change")
+    expect(page.locator("#summary-crit")).to_contain_text("1743.6")
+
+    formula.fill("Reaction ~ Days + (Days | ")
+    formula.press("Enter")
+    error = page.locator("#model-formula_error")
+    expect(error).to_contain_text("grouping factor", timeout=FIT_TIMEOUT)
+    expect(page.locator("#summary-message")).to_contain_text("No fit")
+    page.screenshot(path=shots / "6_bad_formula.png", full_page=True)
+
+    formula.fill("Reaction ~ Days + (1 | Subject)")
+    formula.press("Enter")
+    expected = lmmcore.fit("Reaction ~ Days + (1 | Subject)", lmmcore.datasets.load("sleepstudy"))
+    expect(page.locator("#summary-crit")).to_have_text(
+        f"REML criterion at convergence: {expected.criterion:.4f}", timeout=FIT_TIMEOUT
+    )
+    expect(error).to_be_empty()
+
+    formula.fill("Reaction ~ Dayz + (1 | Subject)")
+    formula.press("Enter")
+    expect(error).to_contain_text("Dayz", timeout=FIT_TIMEOUT)
+    page.screenshot(path=shots / "7_unknown_column.png", full_page=True)
