@@ -16,6 +16,8 @@ in theta's (column-major lower triangle) order.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.lapack import dpotrf, dpotri
@@ -270,6 +272,15 @@ class SingleTermGradient:
         self.rows, self.cols = lower_pairs(k)
         self.eye = np.eye(k)
         self.upper = np.triu_indices(m, 1)
+
+    def with_response(self, c: np.ndarray, a22: np.ndarray) -> SingleTermGradient:
+        """The same kernel for another response (new y row of C and of ``R'R``)."""
+        other = copy.copy(self)
+        other.c = np.ascontiguousarray(c.transpose(2, 1, 0))
+        other.c_y = np.ascontiguousarray(other.c[:, -1, :])
+        other.c_x = np.ascontiguousarray(other.c[:, :-1, :])
+        other.a22 = a22
+        return other
 
     def __call__(self, t: np.ndarray) -> tuple[float, np.ndarray, float]:
         """(log det Omega (REML) or sum_j log det A_j (ML), the gradient of f, pwrss) at factor ``t``."""

@@ -14,6 +14,7 @@ observations.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -258,7 +259,11 @@ class Criterion:
         a22[-1, :] = y_col
         a22[:, -1] = y_col
         cy = blocks.level_cross(first.refs, first.z, first.nlevels, y[:, None])[:, 0, :]
-        return Criterion(design, self.reml, self._gu, a22, self._cross.with_y_row(cy))
+        other = copy.copy(self)
+        other.design, other._a22, other._cross, other.nfev = design, a22, self._cross.with_y_row(cy), 0
+        if self._gradient is not None:
+            other._gradient = self._gradient.with_response(other._cross.c, a22)
+        return other
 
 
 def make_criterion(design: Design, reml: bool = True) -> Criterion:

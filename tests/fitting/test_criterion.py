@@ -67,6 +67,9 @@ def test_with_response_equals_fresh_criterion(name, design_of):
     fresh = make_criterion(design.with_response(y))
     theta = crit.theta0 * 0.7 + 0.05
     assert reused(theta) == pytest.approx(fresh(theta), rel=1e-12)
+    np.testing.assert_allclose(
+        reused.value_and_gradient(theta)[1], fresh.value_and_gradient(theta)[1], rtol=1e-6
+    )
     a, b = reused.solve(theta), fresh.solve(theta)
     np.testing.assert_allclose(a.beta, b.beta, rtol=1e-10)
     for ba, bb in zip(a.b, b.b):
