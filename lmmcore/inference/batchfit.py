@@ -41,6 +41,8 @@ _TOL_DECREASE = 1e-11  # ... or the criterion decreases by less than this (relat
 _TOL_DECREMENT = 1e-6  # and then converged only if the Newton decrement (criterion units) is below this
 _LOG_2PI = math.log(2.0 * math.pi)
 _SINGULAR_TOL = 1e-4  # lme4's isSingular
+# Replicates fitted together are limited so the per-level arrays stay below ~20M entries (160 MB).
+_MAX_ENTRIES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ def problem_from_responses(design: Design, responses: np.ndarray, reml: bool) ->
     zx = _level_cross(term, design.X)
     zy = np.stack([(indicator @ (term.z[:, [c]] * responses.T)).T for c in range(term.k)], axis=-1)
     m_blocks = np.concatenate([np.broadcast_to(zx, (len(responses), *zx.shape)), zy[..., None]], axis=-1)
-    xy = responses @ design.X
+    # einsum, not a matrix product: each replicate's sums then do not depend on the batch's size (BLAS
+    # blocks a product by its shape), so a replicate's fit is the same in any chunking.
+    xy = np.einsum("ri,ip->rp", responses, design.X)
     full = np.empty((len(responses), design.p + 1, design.p + 1))
     full[:, : design.p, : design.p] = design.X.T @ design.X
     full[:, : design.p, -1] = xy
@@ -138,6 +142,43 @@ def problem_from_designs(designs: list[Design], reml: bool) -> BatchProblem:
     m_blocks = np.stack([_level_cross(d.reterms[0], np.column_stack([d.X, d.y])) for d in designs])
     full = np.stack([(lambda a: a.T @ a)(np.column_stack([d.X, d.y])) for d in designs])
     return _assemble(gram, m_blocks, full, designs[0], reml)
+
+
+def fit_responses(design: Design, responses: np.ndarray, reml: bool, theta0: np.ndarray) -> BatchFit:
+    """:func:`fit_batch` of many responses on one design, in batches small enough for memory."""
+    size = _batch_size(design)
+    return _concatenate(
+        [
+            fit_batch(problem_from_responses(design, responses[start : start + size], reml), theta0)
+            for start in range(0, len(responses), size)
+        ]
+    )
+
+
+def fit_designs(designs: list[Design], reml: bool, theta0: np.ndarray) -> BatchFit:
+    """:func:`fit_batch` of designs of equal :func:`shape_key`, in batches small enough for memory."""
+    size = _batch_size(designs[0])
+    return _concatenate(
+        [
+            fit_batch(problem_from_designs(designs[start : start + size], reml), theta0)
+            for start in range(0, len(designs), size)
+        ]
+    )
+
+
+def _batch_size(design: Design) -> int:
+    """Replicates per batch: the outer products and the Newton stencil's level weights per replicate."""
+    term = design.reterms[0]
+    d = term.ntheta
+    stencil = 1 + 2 * d + d * (d - 1) // 2
+    per_replicate = term.nlevels * term.k**2 * ((design.p + 1) ** 2 + stencil)
+    return max(1, _MAX_ENTRIES // per_replicate)
+
+
+def _concatenate(fits: list[BatchFit]) -> BatchFit:
+    return BatchFit(
+        *(np.concatenate([getattr(f, name) for f in fits]) for name in BatchFit.__dataclass_fields__)
+    )
 
 
 def shape_key(design: Design) -> tuple:

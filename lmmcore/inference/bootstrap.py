@@ -205,8 +205,7 @@ class _Refitter:
         criterion = criterion_for(m)
         if not batchfit.batchable(m.design):
             return [self._refit_one(criterion, y, m.solution.theta) for y in responses]
-        problem = batchfit.problem_from_responses(m.design, responses, m.reml)
-        fits = batchfit.fit_batch(problem, m.solution.theta)
+        fits = batchfit.fit_responses(m.design, responses, m.reml, m.solution.theta)
         out = []
         for i, y in enumerate(responses):
             if not fits.converged[i]:

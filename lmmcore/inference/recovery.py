@@ -222,7 +222,7 @@ class _Replicates:
         for members in batches.values():
             group = [designs[i] for i in members]
             start = np.where(group[0].theta_lower == 0, 1.0, 0.0)
-            fits = batchfit.fit_batch(batchfit.problem_from_designs(group, self.reml), start)
+            fits = batchfit.fit_designs(group, self.reml, start)
             for j, i in enumerate(members):
                 if fits.converged[j]:
                     out[i] = _record(

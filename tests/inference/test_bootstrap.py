@@ -119,7 +119,7 @@ def test_same_seed_same_draws_in_process_and_on_a_process_pool(seed_model):
     with ProcessPoolExecutor(2) as pool:
         pooled = bootstrap(seed_model, nsim=60, seed=99, executor=pool)
     assert pooled is not here
-    pd.testing.assert_frame_equal(here.draws, pooled.draws)
+    pd.testing.assert_frame_equal(here.draws, pooled.draws, check_exact=True)
     other = bootstrap(seed_model, nsim=60, seed=100)
     assert not np.allclose(here.draws.to_numpy(), other.draws.to_numpy())
 
@@ -180,7 +180,7 @@ def test_progress_and_cancellation(seed_model):
     assert calls == list(range(10, 101, 10))
     full = bootstrap(seed_model, nsim=200, seed=8)
     assert full.completed == 200  # the cancelled run was not cached
-    pd.testing.assert_frame_equal(boot.draws, full.draws.iloc[:100])
+    pd.testing.assert_frame_equal(boot.draws, full.draws.iloc[:100], check_exact=True)
 
 
 def test_norm_inter_is_boots_percentile_rule():
@@ -232,4 +232,4 @@ def test_dask_client_executor_gives_the_same_draws(seed_model):
     clear_cache()
     here = bootstrap(seed_model, nsim=40, seed=77)
     assert here is not remote
-    pd.testing.assert_frame_equal(remote.draws, here.draws)
+    pd.testing.assert_frame_equal(remote.draws, here.draws, check_exact=True)

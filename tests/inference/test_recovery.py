@@ -106,8 +106,8 @@ def test_same_seed_same_study_in_process_and_on_a_pool():
     here = recovery({}, FORMULA, nrep=24, seed=8)
     with ProcessPoolExecutor(2) as pool:
         pooled = recovery({}, FORMULA, nrep=24, seed=8, executor=pool)
-    pd.testing.assert_frame_equal(here.estimates, pooled.estimates)
-    pd.testing.assert_frame_equal(here.table, pooled.table)
+    pd.testing.assert_frame_equal(here.estimates, pooled.estimates, check_exact=True)
+    pd.testing.assert_frame_equal(here.table, pooled.table, check_exact=True)
 
 
 def test_progress_and_cancellation():
