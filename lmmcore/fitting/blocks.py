@@ -291,7 +291,8 @@ class SingleTermGradient:
         a_inv, logdet_a = _small_inverse(a)
         ct = c @ t
         k_mat = a_inv @ ct.transpose(0, 2, 1)
-        s = self.a22 - np.einsum("jmk,jkn->mn", ct, k_mat)
+        m = self.m
+        s = self.a22 - ct.transpose(1, 0, 2).reshape(m, -1) @ k_mat.reshape(-1, m)
         chol, info = dpotrf(s, lower=1, clean=0, overwrite_a=0)
         s_inv, _ = dpotri(chol, lower=1)
         s_inv[self.upper] = s_inv.T[self.upper]
@@ -315,17 +316,17 @@ class SingleTermGradient:
         return logdet, d_logdet + (weight / pwrss) * d_pwrss, float(pwrss)
 
 
+_ADJUGATE_SIGNS = np.array([[1.0, -1.0], [-1.0, 1.0]])
+
+
 def _small_inverse(a: np.ndarray) -> tuple[np.ndarray, float]:
     """Inverses of stacked symmetric positive-definite blocks and the sum of their log-determinants."""
     k = a.shape[1]
     if k == 1:
         return 1.0 / a, float(np.log(a).sum())
     if k == 2:
-        a11, a21, a22 = a[:, 0, 0], a[:, 1, 0], a[:, 1, 1]
-        det = a11 * a22 - a21 * a21
-        inv = np.empty_like(a)
-        inv[:, 0, 0] = a22 / det
-        inv[:, 1, 1] = a11 / det
-        inv[:, 0, 1] = inv[:, 1, 0] = -a21 / det
-        return inv, float(np.log(det).sum())
+        det = a[:, 0, 0] * a[:, 1, 1] - a[:, 1, 0] * a[:, 1, 0]
+        adjugate = a[:, ::-1, ::-1] * _ADJUGATE_SIGNS
+        adjugate /= det[:, None, None]
+        return adjugate, float(np.log(det).sum())
     return np.linalg.inv(a), float(np.linalg.slogdet(a)[1].sum())
