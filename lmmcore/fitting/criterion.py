@@ -191,8 +191,10 @@ class Criterion:
         b = (b_first, *b_rest)
         dof = self._n - p if self.reml else self._n
         sigma = math.sqrt(pwrss / dof)
-        rx_inv = dtrtri(chol[qr : qr + p, qr : qr + p], lower=1)[0]
-        unscaled_vcov = rx_inv.T @ rx_inv
+        unscaled_vcov = np.zeros((0, 0))
+        if p:
+            rx_inv = dtrtri(chol[qr : qr + p, qr : qr + p], lower=1)[0]
+            unscaled_vcov = rx_inv.T @ rx_inv
         cond_var = self._conditional_variances(factors, a_inv, chol[:qr, :qr], sigma)
         return Solution(
             theta=theta,

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from conftest import ALL, reference
 
+from lmmcore import datasets
+from lmmcore.design import build_design
 from lmmcore.design.types import Design, ReBlock
 from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import SINGULAR_MESSAGE, optimize_theta
@@ -82,3 +84,23 @@ def test_failed_convergence_is_reported(design_of):
     report = optimize_theta(crit, theta0=[5.0, 1.0, 5.0], maxiter=1)
     assert not report.converged
     assert any(m.startswith("Model failed to converge") or "stopped" in m for m in report.messages)
+
+
+def test_lme4_values_without_fixed_effects_and_with_uncorrelated_terms():
+    """Two more sleepstudy models: lme4's printed summary of ``(Days || Subject)`` (REML criterion 1743.7,
+    SDs 25.051 and 5.988, residual 25.565, i.e. theta 0.9799 and 0.2342), and no fixed effects at all."""
+    data = datasets.load("sleepstudy")
+    uncorrelated = make_criterion(
+        build_design("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", data)
+    )
+    report = optimize_theta(uncorrelated)
+    assert report.objective == pytest.approx(1743.7, abs=0.05)
+    np.testing.assert_allclose(report.theta, [0.9799, 0.2342], atol=1e-4)
+    assert uncorrelated.solve(report.theta).sigma == pytest.approx(25.565, abs=1e-3)
+    no_fixed = make_criterion(build_design("Reaction ~ 0 + (1 | Subject)", data))
+    theta = optimize_theta(no_fixed).theta
+    sol = no_fixed.solve(theta)
+    assert sol.beta.shape == (0,) and sol.unscaled_vcov.shape == (0, 0)
+    # pwrss is the penalised residual sum of squares of the modes: ||y - Z b||^2 + ||b / theta||^2
+    u = sol.b[0][:, 0] / theta[0]
+    assert sol.pwrss == pytest.approx(np.sum((no_fixed.design.y - sol.fitted) ** 2) + u @ u, rel=1e-10)
