@@ -14,6 +14,8 @@ difference scheme over the criterion's solutions (:mod:`lmmcore.inference.deriva
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,8 @@ from lmmcore.inference.derivatives import richardson_derivatives
 #: lmerTest's tolerances: Hessian eigenvalues counted as zero, rank of L V L'.
 _HESSIAN_TOL = 1e-8
 _RANK_EPS = np.sqrt(np.finfo(float).eps)
+
+_sensitivities: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,21 @@ class VarparSensitivity:
 
 
 def varpar_sensitivity(m) -> VarparSensitivity:
-    """Derivatives of the deviance and of ``vcov(beta)`` in ``(theta, sigma)`` at the fit's optimum."""
+    """Derivatives of the deviance and of ``vcov(beta)`` in ``(theta, sigma)`` at the fit's optimum.
+
+    Computed once per result (t tests and F tests share it; ~50 criterion solutions).
+    """
+    try:
+        return _sensitivities[m]
+    except (KeyError, TypeError):
+        pass
+    sens = _compute_sensitivity(m)
+    with contextlib.suppress(TypeError):  # a result that cannot be weakly referenced is not cached
+        _sensitivities[m] = sens
+    return sens
+
+
+def _compute_sensitivity(m) -> VarparSensitivity:
     design, solution = m.design, m.solution
     if not design.reterms:
         raise InferenceError("Satterthwaite's df need random effects; fit a model with a (... | group) term.")
@@ -108,10 +126,13 @@ def anova_table(m) -> pd.DataFrame:
     """lmerTest's type III ``anova(m)``: one F test per fixed term with Satterthwaite's DenDF.
 
     The hypothesis of a term: for a model with a single term, lmerTest's type I rows (the term's rows of
-    the unit upper-triangular Doolittle factor of ``X'X``); otherwise the term's coefficients (lmerTest's
-    type III contrasts for treatment coding when the term is not contained in an interaction).  A
-    multi-df term is tested as lmerTest's ``contestMD``: eigen-decompose ``L V L'``, one Satterthwaite df
-    per eigen-direction, combined into DenDF.
+    the unit upper-triangular Doolittle factor of ``X'X``); otherwise "the term's coefficients are 0",
+    which is lmerTest's type III contrast for treatment coding when the term is not contained in an
+    interaction.  (For a term contained in an interaction, ``A`` in ``A + B + A:B``, lmerTest
+    orthogonalises its contrast against the interaction's over-parameterised coding; that is not
+    reproduced here: the test is of ``A``'s coefficients, i.e. of ``A`` at ``B``'s reference level.)
+    A multi-df term is tested as lmerTest's ``contestMD``: eigen-decompose ``L V L'``, one
+    Satterthwaite df per eigen-direction, combined into DenDF.
     """
     sens = varpar_sensitivity(m)
     columns = term_columns(m.design)
