@@ -18,11 +18,29 @@ from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import optimize_theta
 from lmmcore.formula import parse_formula
 from lmmcore.formula.spec import FormulaSpec
+from lmmcore.inference.bands import predict_band
+from lmmcore.inference.bootstrap import BootstrapResult, bootstrap
+from lmmcore.inference.executors import Cancelled, map_replicates
+from lmmcore.inference.lrt import anova
+from lmmcore.inference.pooling import pooling
+from lmmcore.inference.posterior import PosteriorDraws, sim
+from lmmcore.inference.profile import Profile
+from lmmcore.inference.recovery import RecoveryResult, recovery
 from lmmcore.result import LmmResult
 
-# --- inference exports (bootstrap, sim, anova, pooling, recovery): added by the lead -------------------
-
 __all__ = [
+    "BootstrapResult",
+    "Cancelled",
+    "PosteriorDraws",
+    "Profile",
+    "RecoveryResult",
+    "anova",
+    "bootstrap",
+    "map_replicates",
+    "pooling",
+    "predict_band",
+    "recovery",
+    "sim",
     "DataError",
     "Design",
     "FitError",
