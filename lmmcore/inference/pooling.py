@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 
 from lmmcore.errors import InferenceError
 from lmmcore.fit import fit
@@ -52,7 +52,7 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None) -> pd.Da
     term_index = _pick_term(design.reterms, group)
     term = design.reterms[term_index]
     counts = np.bincount(term.refs, minlength=term.nlevels)
-    complete = sm.OLS(design.y, design.X).fit().params
+    complete = OLS(design.y, design.X).fit().params
     rows = []
     for level_index, level in enumerate(term.levels):
         n = int(counts[level_index])
@@ -91,7 +91,7 @@ def _within_level_fit(design, rows: np.ndarray) -> tuple[np.ndarray, str]:
         return np.full(p, np.nan), f"{X.shape[0]} rows for {p} coefficients: too few for a separate fit"
     if np.linalg.matrix_rank(X) < p:
         return np.full(p, np.nan), "columns of the fixed part are collinear within this level"
-    return sm.OLS(y, X).fit().params, ""
+    return OLS(y, X).fit().params, ""
 
 
 def _level_coefficients(m, term_index: int, level_index: int) -> dict[str, float]:
