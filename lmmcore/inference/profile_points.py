@@ -48,13 +48,15 @@ class Profiler:
     """Everything needed to walk one parameter's profile.
 
     ``evaluate(x, start, hessian)`` optimises the other parameters from ``start`` (with that starting
-    Hessian) and returns the :class:`Point`; ``shift`` is lme4's first step away from the optimum;
+    Hessian) and returns the :class:`Point`; ``shift`` is lme4's first step away from the optimum,
+    ``spread`` the quadratic approximation's ``d x / d zeta`` (a standard error) for first guesses;
     ``low``/``high`` the parameter's bounds.
     """
 
     name: str
     optimum: Point
     shift: float
+    spread: float
     low: float
     high: float
     evaluate: Callable[..., Point]
@@ -217,7 +219,9 @@ def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.nd
     if fit.is_correlation[w]:
         shift = min(shift, (estimate[w] + 1) / 2)
     sds = np.flatnonzero(~fit.is_correlation[free][:-1])
-    return Profiler(fit.names[w], optimum, shift, fit.lower[w], fit.upper[w], evaluate, tuple(sds))
+    # zeta^2 ~ (x - x_hat)^2 / (2 [H^-1]_ww) for the deviance's Hessian H (scaled coordinates)
+    spread = space.scale[w] * np.sqrt(2 * max(np.linalg.pinv(hessian)[w, w], 0.0))
+    return Profiler(fit.names[w], optimum, shift, spread, fit.lower[w], fit.upper[w], evaluate, tuple(sds))
 
 
 def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
@@ -256,7 +260,8 @@ def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
     # lme4 steps a fixed effect by delta standard errors; a tenth of one is as good a first step
     shift = fit.beta[j] + 0.1 * fit.se[j]
     diagonal = np.flatnonzero(design.theta_lower == 0)
-    return Profiler(fit.names[fit.nvp + j], optimum, shift, -np.inf, np.inf, evaluate, tuple(diagonal))
+    name = fit.names[fit.nvp + j]
+    return Profiler(name, optimum, shift, fit.se[j], -np.inf, np.inf, evaluate, tuple(diagonal))
 
 
 def _theta_scale(theta: np.ndarray) -> np.ndarray:

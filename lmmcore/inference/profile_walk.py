@@ -75,7 +75,11 @@ def crossing(profiler: Profiler, target: float, tol: float = 1e-6, max_points: i
     bound = profiler.high if direction > 0 else profiler.low
     if optimum.x == bound:
         return float(bound)
-    x = _clip(optimum.x + direction * abs(profiler.shift - optimum.x), profiler)
+    # first guess from the quadratic approximation (lme4's tiny first shift when it is unusable)
+    step = abs(target) * profiler.spread
+    if not (np.isfinite(step) and step > 0):
+        step = abs(profiler.shift - optimum.x)
+    x = _clip(optimum.x + direction * step, profiler)
     points = [optimum, profiler.evaluate(x, optimum.others, optimum.hessian)]
     inner, outer = optimum, None
     for _ in range(max_points):
