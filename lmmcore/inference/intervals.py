@@ -15,7 +15,7 @@ from lmmcore.errors import InferenceError
 from lmmcore.inference.levels import validate_level
 
 METHODS = ("wald", "profile", "boot", "sim")
-#: Replicates when ``nsim`` is not given: lme4's ``confint(method = "boot")`` default, arm's ``sim``.
+#: Replicates when ``nsim`` is not given: lme4's ``confint(method = "boot")`` default, and ``sim``'s.
 DEFAULT_NSIM = {"boot": 500, "sim": 1000}
 
 

@@ -3,8 +3,8 @@
 :class:`Walker` is lme4's ``fillmat``/``nextpar``: from the optimum, steps chosen so that zeta moves by
 about ``delta`` (secant on the last two points, at most 10 times the last step), clipped to the bounds,
 until ``|zeta|`` passes the cutoff.  :func:`crossing` needs only the points where zeta reaches one
-value (an interval end): a secant search, safeguarded by bisection once bracketed, typically 4-6
-points instead of a whole trace.
+value (an interval end): a secant search from the quadratic approximation's guess, safeguarded by
+bisection once bracketed, typically 3-5 points instead of a whole trace.
 """
 
 from __future__ import annotations
