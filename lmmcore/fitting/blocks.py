@@ -17,6 +17,7 @@ in theta's (column-major lower triangle) order.
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import scipy.sparse as sp
@@ -294,6 +295,8 @@ class SingleTermGradient:
         m = self.m
         s = self.a22 - ct.transpose(1, 0, 2).reshape(m, -1) @ k_mat.reshape(-1, m)
         chol, info = dpotrf(s, lower=1, clean=0, overwrite_a=0)
+        if info != 0:
+            return math.inf, np.zeros(len(self.rows)), math.nan
         s_inv, _ = dpotri(chol, lower=1)
         s_inv[self.upper] = s_inv.T[self.upper]
         pwrss = chol[p, p] ** 2

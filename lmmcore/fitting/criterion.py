@@ -41,6 +41,18 @@ class Criterion:
     or deviance, ``+inf`` where the factorisation fails; :meth:`solve` returns the whole
     :class:`~lmmcore.fitting.solution.Solution`; :meth:`with_response` gives the criterion of another
     response on the same design, reusing every y-free cross-product.
+
+    Attributes
+    ----------
+    design : Design
+    reml : bool
+    lower : ndarray
+        lme4's bounds on theta: 0 for diagonal elements of the factors, -inf below the diagonal.
+    theta0 : ndarray
+        lme4's start: 1 on the diagonals, 0 below.
+    ntheta : int
+    nfev : int
+        Evaluations so far (a gradient counts as the evaluations it costs).
     """
 
     def __init__(self, design: Design, reml: bool, gu, a22, cross):
@@ -57,6 +69,7 @@ class Criterion:
         self._qr = sum(t.nlevels * t.k for t in self._rest)
         self._rest_scalar = all(t.k == 1 for t in self._rest)
         self._re_diag = np.arange(self._qr)
+        self._rest_starts = [int(x) for x in np.cumsum([0] + [t.nlevels * t.k for t in self._rest])[:-1]]
         n, p = design.nobs, design.p
         self._n, self._p = n, p
         self.lower = design.theta_lower
@@ -96,6 +109,8 @@ class Criterion:
             return value, grad
         self.nfev += 1
         logdet, grad, pwrss = self._gradient(self._factors(theta)[0])
+        if not pwrss > 0:
+            return math.inf, np.zeros(self.ntheta)
         n, p = self._n, self._p
         if self.reml:
             dof = n - p
@@ -141,7 +156,7 @@ class Criterion:
         return s
 
     def _rest_offsets(self) -> list[int]:
-        return list(np.cumsum([0] + [t.nlevels * t.k for t in self._rest])[:-1])
+        return self._rest_starts
 
     def _objective(self, ld1: float, diag: np.ndarray) -> tuple[float, float, float, float]:
         """(criterion, ldL2, ldRX2, pwrss) from the first block's log-determinant and L22's diagonal."""
