@@ -233,7 +233,7 @@ def _hessian_messages(hess: np.ndarray) -> list[str]:
     if negative:
         return [f"Model failed to converge: degenerate  Hessian with {negative} negative eigenvalues"]
     if np.any(np.abs(ev) < HESS_TOL):
-        return [" Hessian is numerically singular: parameters are not uniquely determined"]
+        return ["Hessian is numerically singular: parameters are not uniquely determined"]
     messages = []
     if ev.max() * HESS_TOL > 1:
         messages.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
