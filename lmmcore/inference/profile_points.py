@@ -94,7 +94,8 @@ class MLFit:
         """``m`` itself when fitted by ML, else its ML refit (lme4's ``refitML``) from its theta."""
         if m.reml:
             criterion = make_criterion(m.design, reml=False)
-            report = optimize_theta(criterion, theta0=np.asarray(m.solution.theta, dtype=float))
+            theta0 = np.asarray(m.solution.theta, dtype=float)
+            report = optimize_theta(criterion, theta0=theta0, check_derivatives=False)
             solution = criterion.solve(np.asarray(report.theta, dtype=float))
         else:
             criterion, solution = criterion_for(m), m.solution
