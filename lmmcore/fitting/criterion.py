@@ -32,6 +32,8 @@ _DENSE_CROSS_LIMIT = 200_000
 # the trailing block is dense (m x m); refuse models whose trailing block would not fit in memory
 _MAX_TRAILING = 15_000
 _LOG_2PI = math.log(2.0 * math.pi)
+# dense intermediates of the conditional variances are built in chunks of about this many entries
+_CHUNK_ENTRIES = 5_000_000
 
 
 class Criterion:
@@ -247,16 +249,33 @@ class Criterion:
             for term, start in zip(self._rest, self._rest_offsets()):
                 cols = lr_inv[:, start : start + term.nlevels * term.k].reshape(qr, term.nlevels, term.k)
                 inv_blocks.append(np.einsum("rls,rlt->lst", cols, cols))
-            k1, nl1 = self.design.reterms[0].k, self.design.reterms[0].nlevels
             lam_rest = sp.block_diag(
                 [sp.kron(sp.eye(t.nlevels), f) for t, f in zip(self._rest, factors[1:])], format="csr"
             )
             scaled = lam_rest.T @ self._cross.re_rows(qr)
-            k_mat = np.asarray((scaled.T @ lr_inv.T).T).reshape(qr, k1, nl1)
-            e = np.einsum("rsj,st,jtu->rju", k_mat, factors[0], a_inv)
-            inv_blocks[0] = a_inv + np.einsum("rju,rjv->juv", e, e)
+            inv_blocks[0] = a_inv + self._first_term_correction(scaled, lr_inv, factors[0], a_inv)
         s2 = sigma * sigma
         return tuple(s2 * (t @ v @ t.T) for t, v in zip(factors, inv_blocks))
+
+    def _first_term_correction(self, scaled, lr_inv, t1, a_inv) -> np.ndarray:
+        """``E_j'E_j`` per first-term level, ``E_j = Lr^{-1} (Lr' C_r)_j T1 A_j^{-1}``, in chunks of levels.
+
+        ``Lr^{-1} Lr' C_r`` is dense (random-effect rows x first-term columns); chunks bound its memory.
+        """
+        qr = lr_inv.shape[0]
+        k1, nl1 = t1.shape[0], a_inv.shape[0]
+        if sp.issparse(scaled):
+            scaled = scaled.tocsc()
+        out = np.empty_like(a_inv)
+        chunk = max(1, _CHUNK_ENTRIES // (qr * k1))
+        for first in range(0, nl1, chunk):
+            levels = np.arange(first, min(first + chunk, nl1))
+            columns = (np.arange(k1)[:, None] * nl1 + levels[None, :]).ravel()
+            part = scaled[:, columns]
+            dense = np.asarray((part.T @ lr_inv.T).T).reshape(qr, k1, len(levels))
+            e = np.einsum("rsj,st,jtu->rju", dense, t1, a_inv[levels], optimize=True)
+            out[levels] = np.einsum("rju,rjv->juv", e, e)
+        return out
 
     def _fitted(self, beta, b) -> np.ndarray:
         fitted = self.design.X @ beta

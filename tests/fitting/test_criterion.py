@@ -162,6 +162,7 @@ def _random_design(seed: int, k_first: int, k_second: int) -> Design:
 def test_criterion_and_solution_equal_dense_brute_force(k_first, k_second, reml, sparse, monkeypatch):
     if sparse:
         monkeypatch.setattr(criterion_module, "_DENSE_CROSS_LIMIT", 0)
+        monkeypatch.setattr(criterion_module, "_CHUNK_ENTRIES", 40)  # several chunks of levels
     design = _random_design(7 + k_first + 10 * k_second, k_first, k_second)
     rng = np.random.default_rng(3)
     theta = np.where(
