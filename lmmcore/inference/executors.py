@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from lmmcore.errors import InferenceError
+from lmmcore.fitting.threads import one_blas_thread
 
 ProgressCallback = Callable[[int, int], Any]
 
@@ -98,9 +99,10 @@ def replicate_rng(entropy: int, index: int) -> np.random.Generator:
 def run_chunk(fn: Callable, entropy: int, indices: Sequence[int], batched: bool) -> list:
     """Run some replicates in this process; the function executors receive (one call per chunk)."""
     rngs = [replicate_rng(entropy, i) for i in indices]
-    if batched:
-        return list(fn(rngs))
-    return [fn(rng) for rng in rngs]
+    with one_blas_thread():
+        if batched:
+            return list(fn(rngs))
+        return [fn(rng) for rng in rngs]
 
 
 def map_replicates(
