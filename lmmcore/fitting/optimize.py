@@ -2,11 +2,11 @@
 
 Bounded quasi-Newton (scipy's L-BFGS-B) on the criterion's gradient (analytic for one term, differences
 otherwise): an evaluation costs microseconds to milliseconds and the criterion is smooth, so a few gradient
-steps beat a derivative-free search.  A fit
-ending on the boundary is checked for a descent direction into the interior and restarted there (lme4's
-``restart_edge``).  Afterwards lme4's checks: singular fit (a diagonal theta below 1e-4), and the scaled
-gradient and Hessian by central differences at the optimum (on the parameters off the boundary).
-"""
+steps beat a derivative-free search.  A fit ending on the boundary is checked for a descent direction into
+the interior and restarted there (lme4's ``restart_edge``).  Afterwards lme4's checks: singular fit (a
+diagonal theta below 1e-4), and the scaled gradient and Hessian by central differences at the optimum (on
+the parameters off the boundary); when the gradient check fails, a Newton step with those derivatives
+polishes the optimum first."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def optimize_theta(
     Parameters
     ----------
     criterion : Criterion
-        Callable theta -> float with ``lower`` and ``theta0``.
+        A :class:`~lmmcore.fitting.criterion.Criterion`, or any callable theta -> float with ``lower``
+        and ``theta0`` (then the gradient is taken by forward differences).
     theta0 : array_like, optional
         Start; lme4's (1 on the diagonal, 0 below it) by default.
     check_derivatives : bool
@@ -112,10 +113,19 @@ class _Counter:
         return self.criterion(x)
 
     def value_and_gradient(self, x):
-        before = self.criterion.nfev
-        out = self.criterion.value_and_gradient(x)
-        self.nfev += self.criterion.nfev - before
-        return out
+        if hasattr(self.criterion, "value_and_gradient"):
+            before = self.criterion.nfev
+            out = self.criterion.value_and_gradient(x)
+            self.nfev += self.criterion.nfev - before
+            return out
+        value = self(x)
+        grad = np.empty_like(x)
+        for i in range(len(x)):
+            step = x.copy()
+            h = 1e-7 * max(abs(x[i]), 0.1)
+            step[i] += h
+            grad[i] = (self(step) - value) / h
+        return value, grad
 
 
 def _minimise(counter: _Counter, x0: np.ndarray, maxiter: int) -> tuple[np.ndarray, float, bool]:

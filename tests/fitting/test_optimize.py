@@ -104,3 +104,19 @@ def test_lme4_values_without_fixed_effects_and_with_uncorrelated_terms():
     # pwrss is the penalised residual sum of squares of the modes: ||y - Z b||^2 + ||b / theta||^2
     u = sol.b[0][:, 0] / theta[0]
     assert sol.pwrss == pytest.approx(np.sum((no_fixed.design.y - sol.fitted) ** 2) + u @ u, rel=1e-10)
+
+
+def test_plain_callable_criterion_is_minimised(design_of):
+    """Any callable with ``lower`` and ``theta0`` works (difference gradients), e.g. a wrapped criterion."""
+    ref = reference("dyestuff")
+    crit = make_criterion(design_of("dyestuff"))
+
+    class Wrapped:
+        lower, theta0 = crit.lower, crit.theta0
+
+        def __call__(self, theta):
+            return crit(theta)
+
+    report = optimize_theta(Wrapped())
+    assert report.objective <= ref["criterion"] * (1 + 1e-6)
+    np.testing.assert_allclose(report.theta, [ref["theta"]], rtol=1e-3)
