@@ -191,11 +191,13 @@ def model_server(input, output, session, dataset, fit_error):
         wanted = canonical(state)
         if wanted == pushed[0]:
             return
-        pushed[0] = None
         with reactive.isolate():
             text = input.formula()
             choices = Choices.of(dataset().frame)
-        if wanted != canonical(representable(text, choices)) and state.response:
+        if not state.response or not variables(state) <= set(choices.columns):
+            return  # the late echo of a push made for other data: not a user's choice
+        pushed[0] = None
+        if wanted != canonical(representable(text, choices)):
             ui.update_text("formula", value=compose(state))
 
     @reactive.effect
