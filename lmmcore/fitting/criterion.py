@@ -96,19 +96,40 @@ class Criterion:
     def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
         """The criterion and its gradient in theta.
 
-        Analytic for a single random-effects term (:class:`~lmmcore.fitting.blocks.SingleTermGradient`),
-        forward differences otherwise (a step of 1e-7 relative, always into the feasible side).
+        Analytic for a single random-effects term (:class:`~lmmcore.fitting.blocks.SingleTermGradient`).
+        With several terms, the entries of scalar terms after the first are analytic too: for such a term
+        ``t`` (``Lambda_t = theta_t I``, ``q_t`` levels)::
+
+            d log det Omega / d theta_t = 2 (q_t - sum_{i in t} (Omega^{-1})_ii) / theta_t
+            d pwrss / d theta_t         = -2 (Z_t' resid)' b_t / theta_t
+
+        (``Omega^{-1}``'s diagonal there is that of the trailing block's inverse, or of its random-effect
+        part for the deviance); the first term's entries, vector terms' entries and a ``theta_t`` near 0
+        take forward differences (a step of 1e-7 relative, always into the feasible side).
         """
-        if self._gradient is None:
-            theta = np.asarray(theta, dtype=float)
-            value = self(theta)
-            grad = np.empty_like(theta)
-            for i in range(len(theta)):
-                step = theta.copy()
-                h = 1e-7 * max(abs(theta[i]), 0.1)
-                step[i] += h
-                grad[i] = (self(step) - value) / h
-            return value, grad
+        theta = np.asarray(theta, dtype=float)
+        if self._gradient is not None:
+            return self._single_term_value_and_gradient(theta)
+        self.nfev += 1
+        factors = self._factors(theta)
+        ld1, mu = self._first_kernel(factors[0], self._gu)
+        chol, info = self._trailing_factor(factors, mu)
+        if info != 0:
+            return math.inf, np.zeros(self.ntheta)
+        value = self._objective(ld1, np.diagonal(chol))[0]
+        analytic = self._rest_scalar_gradient(theta, factors, chol) if self._rest_scalar else {}
+        grad = np.empty(self.ntheta)
+        for i in range(self.ntheta):
+            if i in analytic:
+                grad[i] = analytic[i]
+                continue
+            step = theta.copy()
+            h = 1e-7 * max(abs(theta[i]), 0.1)
+            step[i] += h
+            grad[i] = (self(step) - value) / h
+        return value, grad
+
+    def _single_term_value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         self.nfev += 1
         logdet, grad, pwrss = self._gradient(self._factors(theta)[0])
         if not pwrss > 0:
@@ -120,6 +141,36 @@ class Criterion:
         else:
             value = logdet + n * (1.0 + _LOG_2PI + math.log(pwrss / n))
         return value, grad
+
+    def _rest_scalar_gradient(self, theta, factors, chol) -> dict[int, float]:
+        """Analytic derivatives in the scalar terms after the first (see :meth:`value_and_gradient`)."""
+        qr, p, n = self._qr, self._p, self._n
+        lower = np.tril(chol)
+        solution = solve_triangular(lower[:-1, :-1], lower[-1, :-1], lower=True, trans="T")
+        pwrss = lower[-1, -1] ** 2
+        scale = np.concatenate([np.full(t.nlevels, f[0, 0]) for t, f in zip(self._rest, factors[1:])])
+        b_rest = solution[:qr] * scale
+        beta = solution[qr:]
+        a_inv = blocks.factor_first_block(factors[0], self._gu)[1]
+        starts = self._rest_starts
+        b_first = self._first_modes(
+            factors[0], a_inv, [b_rest[s : s + t.nlevels, None] for t, s in zip(self._rest, starts)], beta
+        )
+        known = np.concatenate([b_rest, beta, [-1.0]])
+        z_resid = -(self._a22[:qr] @ known) - self._cross.re_rows(qr) @ b_first.T.ravel()
+        inverse = np.tril(dtrtri(lower if self.reml else lower[:qr, :qr], lower=1)[0])
+        inverse_diag = np.einsum("ki,ki->i", inverse[:, :qr], inverse[:, :qr])
+        weight = (n - p - 1 if self.reml else n) / pwrss
+        out = {}
+        for term, start, sl in zip(self._rest, starts, self._theta_slices[1:]):
+            value = theta[sl.start]
+            if abs(value) < 1e-3:  # the ratio loses its digits near 0; differences do fine there
+                continue
+            block = slice(start, start + term.nlevels)
+            logdet_part = 2.0 * (term.nlevels - inverse_diag[block].sum())
+            pwrss_part = -2.0 * weight * float(z_resid[block] @ b_rest[block])
+            out[sl.start] = (logdet_part + pwrss_part) / value
+        return out
 
     def _factors(self, theta) -> list[np.ndarray]:
         theta = np.asarray(theta, dtype=float)

@@ -192,9 +192,10 @@ def test_criterion_and_solution_equal_dense_brute_force(k_first, k_second, reml,
 
 
 @pytest.mark.parametrize("reml", [True, False])
-@pytest.mark.parametrize("name", ["sleepstudy_slopes", "dyestuff", "penicillin_crossed"])
+@pytest.mark.parametrize("name", ["sleepstudy_slopes", "dyestuff", "penicillin_crossed", "pastes_nested"])
 def test_gradient_matches_central_differences(name, reml, design_of):
-    """Analytic (one term) or forward-difference (several terms) gradient against central differences."""
+    """Analytic (one term; scalar terms after the first) or forward-difference gradient against central
+    differences."""
     crit = make_criterion(design_of(name), reml=reml)
     theta = crit.theta0 * 0.6 + 0.1
     value, grad = crit.value_and_gradient(theta)
