@@ -53,7 +53,7 @@ app_ui = ui.page_sidebar(
         ui.tags.style(
             ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"
             ".lmm-slot .shiny-input-container{margin-bottom:0.3rem}"
-            ".lmm-formula-error{overflow-x:auto;white-space:pre}"
+            ".lmm-formula-error,.lmm-no-fit{overflow-x:auto;white-space:pre}"
         ),
     ),
     title="LMM Explorer",

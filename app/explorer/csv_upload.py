@@ -148,7 +148,7 @@ def column_types(frame: pd.DataFrame) -> pd.DataFrame:
             kind = "numeric"
         else:
             kind = "text (categorical)"
-        first = ", ".join(str(v) for v in column.dropna().head(3))
+        first = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in column.dropna().head(3))
         rows.append(
             {
                 "column": str(name),

@@ -98,7 +98,7 @@ def _qq_traces(values, *, name: str) -> list[go.Scatter]:
 def qq_residuals(pearson) -> go.Figure:
     """Normal QQ plot of the Pearson residuals with the quartile reference line."""
     shown = min(len(pearson), len(thinned_ranks(len(pearson))))
-    note = "" if shown == len(pearson) else f" ({shown} of {len(pearson)} quantiles shown)"
+    note = "" if shown == len(pearson) else f"<br><sub>{shown} of {len(pearson)} quantiles shown</sub>"
     layout = panel_layout(
         f"Normal QQ plot of residuals{note}",
         {"title": {"text": "normal quantile"}},

@@ -98,7 +98,8 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
         if current is None or current.request != target:
             return None
         if not current.ok:
-            return ui.div(f"✗ {current.error}", class_="text-danger lmm-fit-error")
+            first_line = current.error.splitlines()[0]
+            return ui.div(f"✗ {first_line}", class_="text-danger lmm-fit-error")
         return ui.div(
             f"✓ {target.label}: {current.result.nobs} observations, fitted in {current.seconds:.2f} s",
             class_="text-success lmm-fitted",

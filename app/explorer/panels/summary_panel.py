@@ -69,7 +69,8 @@ def summary_server(input, output, session, outcome, dataset):
         if current.ok:
             return None
         return ui.pre(
-            f"No fit for {current.request.label}:\n{current.error}", class_="alert alert-danger small"
+            f"No fit for {current.request.label}:\n{current.error}",
+            class_="alert alert-danger small lmm-no-fit",
         )
 
     @render.text
