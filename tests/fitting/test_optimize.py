@@ -120,3 +120,14 @@ def test_plain_callable_criterion_is_minimised(design_of):
     report = optimize_theta(Wrapped())
     assert report.objective <= ref["criterion"] * (1 + 1e-6)
     np.testing.assert_allclose(report.theta, [ref["theta"]], rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["sleepstudy_slopes", "dyestuff", "penicillin_crossed"])
+def test_start_on_the_boundary_restarts_into_the_interior(name, design_of):
+    """theta = 0 is a stationary point (the criterion is even in each diagonal entry): lme4's restart_edge."""
+    ref = reference(name)
+    crit = make_criterion(design_of(name), reml=ref["REML"])
+    report = optimize_theta(crit, theta0=np.zeros(crit.ntheta))
+    assert report.objective <= ref["criterion"] * (1 + 1e-6)
+    np.testing.assert_allclose(report.theta, np.atleast_1d(ref["theta"]), rtol=1e-3, atol=1e-3)
+    assert not report.singular
