@@ -309,9 +309,10 @@ class Criterion:
         return tuple(s2 * (t @ v @ t.T) for t, v in zip(factors, inv_blocks))
 
     def _first_term_correction(self, scaled, lr_inv, t1, a_inv) -> np.ndarray:
-        """``E_j'E_j`` per first-term level, ``E_j = Lr^{-1} (Lr' C_r)_j T1 A_j^{-1}``, in chunks of levels.
+        """``E_j'E_j`` per first-term level, ``E_j = Lr^{-1} (Lambda_r' C_r)_j T1 A_j^{-1}``, in chunks.
 
-        ``Lr^{-1} Lr' C_r`` is dense (random-effect rows x first-term columns); chunks bound its memory.
+        ``Lr`` is the factor of the Schur complement's random-effect part; ``Lr^{-1} Lambda_r' C_r`` is dense
+        (random-effect rows x first-term columns), so chunks bound its memory.
         """
         qr = lr_inv.shape[0]
         k1, nl1 = t1.shape[0], a_inv.shape[0]
