@@ -1,17 +1,26 @@
 """Minimising the profiled criterion over theta, with lme4's convergence checks.
 
-Bounded quasi-Newton (scipy's L-BFGS-B) on the criterion's gradient (analytic for one term, differences
-otherwise): an evaluation costs microseconds to milliseconds and the criterion is smooth, so a few gradient
-steps beat a derivative-free search.  A fit ending on the boundary is checked for a descent direction into
-the interior and restarted there (lme4's ``restart_edge``).  Afterwards lme4's checks: singular fit (a
-diagonal theta below 1e-4), and the scaled gradient and Hessian by central differences at the optimum (on
-the parameters off the boundary); when the gradient check fails, a Newton step with those derivatives
-polishes the optimum first."""
+The criterion depends on each term's factor T only through ``T T'``, so it is even in the sign of every
+column of T: the bounds ``diag(T) >= 0`` only pick one of equivalent optima.  The search is therefore an
+unconstrained quasi-Newton (BFGS with a backtracking line search) on the criterion's gradient (analytic
+for one term and for scalar terms after the first, differences otherwise), whose result is folded back
+into lme4's region (columns with a negative diagonal negated); a diagonal entry ending within 1e-6 of 0 is
+set to 0, lme4's bound, when that does not raise the criterion.  Evaluations cost microseconds to
+milliseconds and the criterion is smooth, so a few gradient steps beat a derivative-free search, and a
+small pure-numpy BFGS costs far less per step than a general bounded solver.  A callable without a design
+(no term structure to fold) is minimised by scipy's bounded L-BFGS-B instead.
+
+A fit ending with a zero diagonal entry is checked for a descent direction into the interior and
+restarted there (lme4's ``restart_edge``).  Afterwards lme4's checks: singular fit (a diagonal theta below
+1e-4), and the scaled gradient and Hessian by central differences at the optimum (on the parameters off
+the boundary); when the gradient check fails, a Newton step with those derivatives polishes the optimum
+first."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.optimize import minimize
@@ -76,10 +85,15 @@ def optimize_theta(
     x = np.array(criterion.theta0 if theta0 is None else theta0, dtype=float)
     x = np.maximum(x, lower)
     counter = _Counter(criterion, lower)
-    x, value, ok = _minimise(counter, x, maxiter)
+    terms = getattr(getattr(criterion, "design", None), "reterms", None)
+    if terms is None:
+        name, search = "L-BFGS-B", _minimise
+    else:
+        name, search = "BFGS", partial(_minimise_folded, terms=terms)
+    x, value, ok = search(counter, x, maxiter)
     restarted = _restart_off_boundary(counter, x, value)
     if restarted is not None:
-        x, value, ok = _minimise(counter, restarted, maxiter)
+        x, value, ok = search(counter, restarted, maxiter)
     messages = [] if ok else ["Optimizer stopped before convergence (iteration limit)."]
     converged = ok
     if check_derivatives:
@@ -94,7 +108,7 @@ def optimize_theta(
         objective=value,
         nfev=counter.nfev,
         converged=converged,
-        optimizer="L-BFGS-B",
+        optimizer=name,
         messages=tuple(messages),
         singular=singular,
     )
@@ -142,6 +156,85 @@ def _minimise(counter: _Counter, x0: np.ndarray, maxiter: int) -> tuple[np.ndarr
     # derivative checks judge it like any other stop
     ok = bool(result.success) or str(result.message).startswith("ABNORMAL")
     return np.asarray(result.x, dtype=float), float(result.fun), ok
+
+
+def _minimise_folded(
+    counter: _Counter, x0: np.ndarray, maxiter: int, terms
+) -> tuple[np.ndarray, float, bool]:
+    """Unconstrained BFGS, then the optimum folded into lme4's region and tiny diagonals set to 0."""
+    x, value, ok = _bfgs(counter.value_and_gradient, x0, maxiter)
+    x = _fold_signs(x, terms)
+    diagonal = counter.lower == 0
+    tiny = diagonal & (x < 1e-6) & (x != 0)
+    if np.any(tiny):
+        snapped = np.where(tiny, 0.0, x)
+        snapped_value = counter(snapped)
+        if snapped_value <= value + 1e-12 * abs(value):
+            x, value = snapped, snapped_value
+    return x, value, ok
+
+
+def _bfgs(value_and_gradient, x: np.ndarray, maxiter: int, ftol: float = 1e-10, gtol: float = 1e-7):
+    """BFGS on the inverse Hessian with an Armijo backtracking line search (quadratic interpolation).
+
+    Stops when an iteration lowers f by at most ``ftol |f|``, when ``max |grad| <= gtol |f|``, or when the
+    line search cannot make progress (the optimum, to the gradient's accuracy); returns (x, f, converged),
+    converged False only when ``maxiter`` is reached or f is not finite.
+    """
+    f, g = value_and_gradient(x)
+    n = len(x)
+    h = np.eye(n)
+    scaled = False
+    for _ in range(maxiter):
+        if not math.isfinite(f):
+            return x, f, False
+        direction = -(h @ g)
+        slope = float(g @ direction)
+        if slope >= 0:  # the inverse Hessian lost positive definiteness: restart from steepest descent
+            h, direction, slope = np.eye(n), -g, -float(g @ g)
+        if slope > -1e-300:
+            return x, f, True
+        # before the first update the step length is unknown: limit the first step to unit size
+        step = 1.0 if scaled else min(1.0, 1.0 / max(float(np.abs(g).max()), 1e-12))
+        while True:
+            trial = x + step * direction
+            f_trial, g_trial = value_and_gradient(trial)
+            if f_trial <= f + 1e-4 * step * slope:
+                break
+            curvature = 2.0 * (f_trial - f - step * slope)
+            proposal = -slope * step * step / curvature if curvature > 0 else 0.5 * step
+            step = min(max(proposal, 0.1 * step), 0.5 * step)
+            if step < 1e-12:
+                return x, f, True
+        s, y = trial - x, g_trial - g
+        sy = float(s @ y)
+        if sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
+            if not scaled:
+                h = np.eye(n) * (sy / float(y @ y))
+                scaled = True
+            hy = h @ y
+            h += ((sy + float(y @ hy)) / sy**2) * np.outer(s, s) - (np.outer(s, hy) + np.outer(hy, s)) / sy
+        done = f - f_trial <= ftol * max(abs(f_trial), 1.0) or float(np.abs(g_trial).max()) <= gtol * max(
+            abs(f_trial), 1.0
+        )
+        x, f, g = trial, f_trial, g_trial
+        if done:
+            return x, f, True
+    return x, f, False
+
+
+def _fold_signs(theta: np.ndarray, terms) -> np.ndarray:
+    """Negate every column of a term's factor whose diagonal is negative (same ``T T'``, lme4's region)."""
+    theta = theta.copy()
+    start = 0
+    for term in terms:
+        cols, rows = np.triu_indices(term.k)  # theta order: rows[i], cols[i] of the i-th entry
+        for j in range(term.k):
+            column = start + np.flatnonzero(cols == j)
+            if theta[start + np.flatnonzero((rows == j) & (cols == j))[0]] < 0:
+                theta[column] = -theta[column]
+        start += term.ntheta
+    return theta
 
 
 def _restart_off_boundary(counter: _Counter, x: np.ndarray, value: float) -> np.ndarray | None:
