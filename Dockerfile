@@ -3,10 +3,14 @@
 #   docker run --rm -p 127.0.0.1:8000:8000 lmm-explorer      # then open http://127.0.0.1:8000
 FROM python:3.12-slim
 
+# One BLAS thread: the app's fits are small and concurrent, and threaded OpenBLAS competing with other
+# processes slowed a large fit 3-6x in our benchmarks. Override with `docker run -e`.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1
 
 WORKDIR /srv/lmm-explorer
 

@@ -53,9 +53,10 @@ def machine() -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
     return (
         f"{model}, {os.cpu_count()} cores (load average {load}); Python {platform.python_version()}, "
-        f"numpy {np.__version__}"
+        f"numpy {np.__version__}, BLAS threads {blas_threads}"
     )
 
 
