@@ -11,7 +11,7 @@ from lmmcore.design.frame import model_frame
 from lmmcore.design.random import random_terms
 from lmmcore.design.types import Design
 from lmmcore.errors import DataError, FitError, FormulaError
-from lmmcore.formula.spec import FormulaSpec, expr_label
+from lmmcore.formula.spec import FormulaSpec, expr_label, term_label
 
 
 def build_design(formula: str | FormulaSpec, data: pd.DataFrame) -> Design:
@@ -65,6 +65,9 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame) -> Design:
         dropped_fixed=fixed.dropped,
         messages=frame.messages + fixed.messages,
         encoding=encoding,
+        fixed_terms=tuple(term_label(t) for t in spec.fixed),
+        fixed_assign=fixed.assign,
+        fixed_aliases=fixed.aliases,
     )
 
 

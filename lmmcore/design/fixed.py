@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from lmmcore.design.columns import Categorical
 from lmmcore.design.frame import ModelFrame
-from lmmcore.design.modelmatrix import MatrixLayout, build_matrix, check_size, column_names, plan_layout
+from lmmcore.design.modelmatrix import (
+    INDICATORS,
+    NUMERIC,
+    MatrixLayout,
+    build_matrix,
+    check_size,
+    column_names,
+    plan_layout,
+)
 from lmmcore.design.rank import independent_columns, rank_message
-from lmmcore.formula.spec import FormulaSpec
+from lmmcore.design.types import Design
+from lmmcore.formula.spec import Expr, FormulaSpec
 
 
 @dataclass(frozen=True)
 class FixedPart:
-    """X with the dependent columns dropped; ``keep`` indexes the full matrix's columns."""
+    """X with the dependent columns dropped; ``keep`` indexes the full matrix's columns, ``assign`` gives
+    each kept column's term (1-based, 0 for the intercept), ``aliases`` each dropped column as a linear
+    combination of the kept ones (shape ``(p, len(dropped))``)."""
 
     X: np.ndarray
     names: tuple[str, ...]
+    assign: np.ndarray
+    aliases: np.ndarray
     layout: MatrixLayout
     keep: np.ndarray
     dropped: tuple[str, ...]
@@ -33,13 +48,35 @@ def fixed_part(spec: FormulaSpec, frame: ModelFrame) -> FixedPart:
     check_size(frame.nobs, names, "fixed-effects matrix")
     X = build_matrix(layout, frame.values, frame.nobs)
     keep = independent_columns(X)
+    assign = column_assign(layout, levels)[keep]
     if keep.shape[0] == X.shape[1]:
-        return FixedPart(X, names, layout, keep, (), scale_messages(X))
-    dropped = tuple(name for j, name in enumerate(names) if j not in set(keep.tolist()))
-    X = np.ascontiguousarray(X[:, keep])
+        return FixedPart(X, names, assign, np.zeros((X.shape[1], 0)), layout, keep, (), scale_messages(X))
+    lost = np.setdiff1d(np.arange(X.shape[1]), keep)
+    dropped = tuple(names[j] for j in lost)
+    kept = np.ascontiguousarray(X[:, keep])
+    # dropped columns lie in the kept ones' span (to lme4's 1e-7): the least-squares fit is their alias
+    aliases = np.linalg.lstsq(kept, X[:, lost], rcond=None)[0]
     return FixedPart(
-        X, tuple(names[j] for j in keep), layout, keep, dropped, (rank_message(dropped), *scale_messages(X))
+        kept,
+        tuple(names[j] for j in keep),
+        assign,
+        aliases,
+        layout,
+        keep,
+        dropped,
+        (rank_message(dropped), *scale_messages(kept)),
     )
+
+
+def column_assign(layout: MatrixLayout, levels: Mapping[Expr, tuple[str, ...]]) -> np.ndarray:
+    """R's ``assign``: the term (1-based, 0 for the intercept) of each column of the layout's matrix."""
+    widths = [
+        math.prod(1 if how == NUMERIC else len(levels[e]) - (how != INDICATORS) for e, how in term)
+        for term in layout.terms
+    ]
+    counts = ([1] if layout.intercept else []) + widths
+    terms = ([0] if layout.intercept else []) + list(range(1, len(widths) + 1))
+    return np.repeat(np.array(terms, dtype=np.intp), counts)
 
 
 def scale_messages(X: np.ndarray, ratio: float = 1e3) -> tuple[str, ...]:
@@ -54,3 +91,78 @@ def scale_messages(X: np.ndarray, ratio: float = 1e3) -> tuple[str, ...]:
     if max(np.abs(log_sd).max(), spread.max()) > np.log(ratio):
         return ("Some predictor variables are on very different scales: consider rescaling",)
     return ()
+
+
+@dataclass(frozen=True)
+class DummyCodingSample:
+    """The fixed part coded two ways on the same made-up rows (lmerTest's type III machinery).
+
+    Attributes
+    ----------
+    X : ndarray, shape (m, r)
+        R's coding (treatment contrasts), all its columns, before the rank check.
+    keep : ndarray of int
+        The columns of ``X`` the design kept (the others are ``Design.dropped_fixed``).
+    full : ndarray, shape (m, q)
+        Every categorical factor of every term coded by indicators of all its levels (lmerTest's
+        "rank-deficient X": an intercept column, then ``model.matrix(~ 0 + term)`` of each term).
+    names, assign : tuple of str, ndarray of int, length q
+        R's names of ``full``'s columns and their terms (1-based, 0 for the intercept).
+    numeric : frozenset of Expr
+        The variables of the fixed part that are numeric (R's ``dataClasses`` ``"numeric"``).
+    """
+
+    X: np.ndarray
+    keep: np.ndarray
+    full: np.ndarray
+    names: tuple[str, ...]
+    assign: np.ndarray
+    numeric: frozenset[Expr]
+
+
+def dummy_coding_sample(design: Design, repeats: int = 3, seed: int = 0) -> DummyCodingSample:
+    """Code made-up rows both ways: for each term, every cell of its factors ``repeats`` times over
+    (other factors at random levels), numeric variables standard normal.
+
+    A linear relation between the columns of ``X`` and of ``full`` that holds on these rows holds for any
+    data (each cell appears, the numbers are in general position), so coefficients found here are the
+    data's as well; the design does not keep the data.
+    """
+    encoding = design.encoding
+    layout, levels = encoding.fixed, encoding.levels
+    values, nrows = _sample_values(layout, levels, repeats, np.random.default_rng(seed))
+    indicator_layout = MatrixLayout(
+        layout.intercept,
+        tuple(tuple((e, how if how == NUMERIC else INDICATORS) for e, how in term) for term in layout.terms),
+    )
+    return DummyCodingSample(
+        X=build_matrix(layout, values, nrows),
+        keep=encoding.fixed_keep,
+        full=build_matrix(indicator_layout, values, nrows),
+        names=column_names(indicator_layout, levels),
+        assign=column_assign(indicator_layout, levels),
+        numeric=frozenset(e for e in layout.variables if e not in levels),
+    )
+
+
+def _sample_values(layout: MatrixLayout, levels, repeats: int, rng: np.random.Generator) -> tuple[dict, int]:
+    """Each term's grid of cells ``repeats`` times, stacked (the term's other factors at random levels);
+    numeric variables standard normal.  Returns the values and the number of rows."""
+    grids, sizes = [], []
+    for term in layout.terms or ((),):
+        factors = [e for e, how in term if how != NUMERIC]
+        cells = np.indices([len(levels[e]) for e in factors]).reshape(len(factors), -1) if factors else None
+        grids.append({e: np.tile(cells[i], repeats) for i, e in enumerate(factors)})
+        sizes.append(repeats * (cells.shape[1] if factors else 1))
+    values = {
+        e: Categorical(
+            np.concatenate(
+                [g[e] if e in g else rng.integers(len(levels[e]), size=m) for g, m in zip(grids, sizes)]
+            ),
+            levels[e],
+        )
+        if e in levels
+        else rng.standard_normal(sum(sizes))
+        for e in layout.variables
+    }
+    return values, sum(sizes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,11 @@ class Design:
     the order of theta.  ``rows`` are the positions (0-based) of the data rows used, after NA rows were
     dropped.  ``encoding`` is the design stage's own state for encoding new data exactly as these data
     (factor levels, ``scale()`` centres and scales); only the design stage reads it.
+    ``fixed_terms`` are the labels of the fixed terms in R's order and ``fixed_assign`` gives, for each
+    column of ``X``, the index of its term in ``fixed_terms`` plus one (0 for the intercept): R's
+    ``attr(X, "assign")`` without the columns dropped for rank deficiency.  ``fixed_aliases`` (shape
+    ``(p, len(dropped_fixed))``, ``None`` when unknown) writes each dropped column as a linear combination
+    of the columns of ``X``, on the data (lmerTest's type III hypotheses need it).
     """
 
     formula: FormulaSpec
@@ -82,6 +88,9 @@ class Design:
     dropped_fixed: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     encoding: Any = field(default=None, repr=False, compare=False)
+    fixed_terms: tuple[str, ...] = ()
+    fixed_assign: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp), compare=False)
+    fixed_aliases: np.ndarray | None = field(default=None, compare=False)
 
     @property
     def nobs(self) -> int:
@@ -105,15 +114,4 @@ class Design:
 
     def with_response(self, y: np.ndarray) -> Design:
         """The same design with another response vector (bootstrap, simulation)."""
-        return Design(
-            self.formula,
-            self.response_name,
-            np.asarray(y, dtype=float),
-            self.X,
-            self.fixed_names,
-            self.reterms,
-            self.rows,
-            self.dropped_fixed,
-            self.messages,
-            self.encoding,
-        )
+        return dataclasses.replace(self, y=np.asarray(y, dtype=float))

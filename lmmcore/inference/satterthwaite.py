@@ -24,7 +24,7 @@ from scipy import stats
 
 from lmmcore.errors import InferenceError
 from lmmcore.fitting import criterion_for
-from lmmcore.formula.spec import expr_label, term_label
+from lmmcore.inference import type3
 from lmmcore.inference.derivatives import richardson_derivatives
 
 #: lmerTest's tolerances: Hessian eigenvalues counted as zero, rank of L V L'.
@@ -125,18 +125,14 @@ def satterthwaite_table(m) -> pd.DataFrame:
 def anova_table(m) -> pd.DataFrame:
     """lmerTest's type III ``anova(m)``: one F test per fixed term with Satterthwaite's DenDF.
 
-    The hypothesis of a term: for a model with a single term, lmerTest's type I rows (the term's rows of
-    the unit upper-triangular Doolittle factor of ``X'X``); otherwise "the term's coefficients are 0",
-    which is lmerTest's type III contrast for treatment coding when the term is not contained in an
-    interaction.  (For a term contained in an interaction, ``A`` in ``A + B + A:B``, lmerTest
-    orthogonalises its contrast against the interaction's over-parameterised coding; that is not
-    reproduced here: the test is of ``A``'s coefficients, i.e. of ``A`` at ``B``'s reference level.)
-    A multi-df term is tested as lmerTest's ``contestMD``: eigen-decompose ``L V L'``, one
-    Satterthwaite df per eigen-direction, combined into DenDF.
+    The hypothesis of a term is lmerTest's (:mod:`lmmcore.inference.type3`): for a model with a single
+    term or a single column, the type I rows (the term's rows of the unit lower-triangular Doolittle
+    factor of ``X'X``, transposed); otherwise the type III contrasts, e.g. ``A`` in ``A * B`` averaged over
+    ``B``'s levels.  A multi-df term is tested as lmerTest's ``contestMD``: eigen-decompose ``L V L'``,
+    one Satterthwaite df per eigen-direction, combined into DenDF.
     """
     sens = varpar_sensitivity(m)
-    columns = term_columns(m.design)
-    hypotheses = _term_hypotheses(m.design, columns)
+    hypotheses = _term_hypotheses(m.design)
     rows = [_f_test(L, sens, float(m.solution.sigma)) for L in hypotheses.values()]
     return pd.DataFrame(
         rows, index=list(hypotheses), columns=["Sum Sq", "Mean Sq", "NumDF", "DenDF", "F", "p"]
@@ -144,43 +140,23 @@ def anova_table(m) -> pd.DataFrame:
 
 
 def term_columns(design) -> dict[str, list[int]]:
-    """Columns of X of each fixed term (R's ``assign``), matched on lme4's column names.
-
-    A column belongs to the term whose factors' labels begin its ``:``-separated pieces (a numeric
-    variable's column is its label, a factor's is label + level).
-    """
-    terms = [(term_label(t), [expr_label(f) for f in t.factors]) for t in design.formula.fixed]
-    out: dict[str, list[int]] = {label: [] for label, _ in terms}
-    for j, name in enumerate(design.fixed_names):
-        if name == "(Intercept)":
-            continue
-        owner = _owning_term(name, terms)
-        if owner is None:
-            raise InferenceError(f"Cannot tell which model term the column {name!r} belongs to.")
-        out[owner].append(j)
-    return {label: cols for label, cols in out.items() if cols}
+    """Columns of X of each fixed term that has any (R's ``assign``), by term label."""
+    return {
+        label: cols.tolist()
+        for label, cols in zip(design.fixed_terms, type3.term_columns(design))
+        if cols.size
+    }
 
 
-def _owning_term(name: str, terms: list[tuple[str, list[str]]]) -> str | None:
-    pieces = name.split(":")
-    exact = [label for label, _ in terms if label == name]
-    if exact:
-        return exact[0]
-    matches = [
-        (sum(map(len, labels)), label)
-        for label, labels in terms
-        if len(labels) == len(pieces) and all(p.startswith(f) for p, f in zip(pieces, labels))
-    ]
-    return max(matches)[1] if matches else None
-
-
-def _term_hypotheses(design, columns: dict[str, list[int]]) -> dict[str, np.ndarray]:
-    p = design.p
-    if len(columns) <= 1 and p > 1:
-        factor = np.linalg.cholesky(design.X.T @ design.X)
-        upper = (factor / np.diag(factor)).T
-        return {label: upper[cols] for label, cols in columns.items()}
-    return {label: np.eye(p)[cols] for label, cols in columns.items()}
+def _term_hypotheses(design) -> dict[str, np.ndarray]:
+    if len(design.fixed_terms) > 1 and design.p > 1:
+        return type3.type3_hypotheses(design)
+    columns = term_columns(design)
+    if design.p == 1:
+        return {label: np.eye(1)[cols] for label, cols in columns.items()}
+    factor = np.linalg.cholesky(design.X.T @ design.X)
+    upper = (factor / np.diag(factor)).T
+    return {label: upper[cols] for label, cols in columns.items()}
 
 
 def _f_test(L: np.ndarray, sens: VarparSensitivity, sigma: float) -> tuple[float, ...]:
