@@ -122,7 +122,7 @@ class DummyCodingSample:
 
 def dummy_coding_sample(design: Design, repeats: int = 3, seed: int = 0) -> DummyCodingSample:
     """Code made-up rows both ways: for each term, every cell of its factors ``repeats`` times over
-    (other factors at random levels), numeric variables standard normal.
+    (the other factors at random levels), numeric variables standard normal.
 
     A linear relation between the columns of ``X`` and of ``full`` that holds on these rows holds for any
     data (each cell appears, the numbers are in general position), so coefficients found here are the
@@ -130,39 +130,42 @@ def dummy_coding_sample(design: Design, repeats: int = 3, seed: int = 0) -> Dumm
     """
     encoding = design.encoding
     layout, levels = encoding.fixed, encoding.levels
-    values, nrows = _sample_values(layout, levels, repeats, np.random.default_rng(seed))
     indicator_layout = MatrixLayout(
         layout.intercept,
         tuple(tuple((e, how if how == NUMERIC else INDICATORS) for e, how in term) for term in layout.terms),
     )
+    names = column_names(indicator_layout, levels)
+    grids = [[e for e, how in term if how != NUMERIC] for term in layout.terms] or [[]]
+    sizes = [repeats * math.prod(len(levels[e]) for e in factors) for factors in grids]
+    check_size(sum(sizes), names, "indicator-coded matrix of the type III tests")
+    values = _sample_values(layout.variables, levels, grids, repeats, np.random.default_rng(seed))
     return DummyCodingSample(
-        X=build_matrix(layout, values, nrows),
+        X=build_matrix(layout, values, sum(sizes)),
         keep=encoding.fixed_keep,
-        full=build_matrix(indicator_layout, values, nrows),
-        names=column_names(indicator_layout, levels),
+        full=build_matrix(indicator_layout, values, sum(sizes)),
+        names=names,
         assign=column_assign(indicator_layout, levels),
         numeric=frozenset(e for e in layout.variables if e not in levels),
     )
 
 
-def _sample_values(layout: MatrixLayout, levels, repeats: int, rng: np.random.Generator) -> tuple[dict, int]:
-    """Each term's grid of cells ``repeats`` times, stacked (the term's other factors at random levels);
-    numeric variables standard normal.  Returns the values and the number of rows."""
-    grids, sizes = [], []
-    for term in layout.terms or ((),):
-        factors = [e for e, how in term if how != NUMERIC]
-        cells = np.indices([len(levels[e]) for e in factors]).reshape(len(factors), -1) if factors else None
-        grids.append({e: np.tile(cells[i], repeats) for i, e in enumerate(factors)})
-        sizes.append(repeats * (cells.shape[1] if factors else 1))
-    values = {
-        e: Categorical(
-            np.concatenate(
-                [g[e] if e in g else rng.integers(len(levels[e]), size=m) for g, m in zip(grids, sizes)]
-            ),
-            levels[e],
-        )
+def _sample_values(
+    variables, levels, grids: list[list[Expr]], repeats: int, rng: np.random.Generator
+) -> dict:
+    """One block of rows per grid: every cell of the grid's factors ``repeats`` times, the other factors
+    at random levels; numeric variables standard normal."""
+    blocks = []
+    for factors in grids:
+        shape = [len(levels[e]) for e in factors]
+        cells = np.indices(shape).reshape(len(factors), -1) if factors else np.zeros((0, 1), dtype=np.intp)
+        size = repeats * cells.shape[1]
+        block = {e: rng.integers(len(levels[e]), size=size) for e in variables if e in levels}
+        block.update({e: np.tile(cells[i], repeats) for i, e in enumerate(factors)})
+        blocks.append((block, size))
+    nrows = sum(size for _, size in blocks)
+    return {
+        e: Categorical(np.concatenate([b[e] for b, _ in blocks]), levels[e])
         if e in levels
-        else rng.standard_normal(sum(sizes))
-        for e in layout.variables
+        else rng.standard_normal(nrows)
+        for e in variables
     }
-    return values, sum(sizes)

@@ -152,8 +152,8 @@ def _term_hypotheses(design) -> dict[str, np.ndarray]:
     if len(design.fixed_terms) > 1 and design.p > 1:
         return type3.type3_hypotheses(design)
     columns = term_columns(design)
-    if design.p == 1:
-        return {label: np.eye(1)[cols] for label, cols in columns.items()}
+    if design.p <= 1:
+        return {label: np.ones((1, 1)) for label in columns}
     factor = np.linalg.cholesky(design.X.T @ design.X)
     upper = (factor / np.diag(factor)).T
     return {label: upper[cols] for label, cols in columns.items()}

@@ -57,9 +57,10 @@ def type3_hypotheses(design) -> dict[str, np.ndarray]:
     square = L[_rows_named(names, design.fixed_names)]
     hypotheses = {}
     for label, cols in zip(design.fixed_terms, columns):
-        if cols.size:
-            h = square[:, cols].T
-            hypotheses[label] = h[np.abs(h).sum(axis=1) > _ZERO_ROW]
+        h = square[:, cols].T
+        h = h[np.abs(h).sum(axis=1) > _ZERO_ROW]
+        if h.size:  # lmerTest's table has no row for a term without a hypothesis
+            hypotheses[label] = h
     return hypotheses
 
 

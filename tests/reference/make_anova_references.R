@@ -99,6 +99,7 @@ write_reference("A_B_AB_x_slopes", anova_fields(y ~ A + B + A:B + x + (1 + x | s
 write_reference("Bxx", anova_fields(y ~ B * x + (1 | subject), full_file))
 write_reference("AxBxx", anova_fields(y ~ A * B * x + (1 | subject), full_file))
 write_reference("x_AB_no_A", anova_fields(y ~ x + B + x:A + (1 | subject), full_file))
+write_reference("x_AB_cells", anova_fields(y ~ x + A:B + (1 | subject), full_file))
 write_reference("AxB_no_intercept", anova_fields(y ~ 0 + A * B + (1 | subject), full_file))
 write_reference("AxB_missing_cell", anova_fields(y ~ A * B + (1 | subject), missing_file))
 write_reference("AxB_missing_b3_cell", anova_fields(y ~ A * B + (1 | subject), missing_b3_file))
