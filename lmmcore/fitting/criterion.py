@@ -25,6 +25,7 @@ from scipy.linalg.lapack import dpotrf, dtrtri
 from lmmcore.design.types import Design, ReBlock
 from lmmcore.errors import FitError
 from lmmcore.fitting import blocks
+from lmmcore.fitting.blas_threads import single_threaded_blas
 from lmmcore.fitting.solution import Solution
 
 # C = R'Z1 is kept dense up to this many entries; beyond it a crossed design uses the sparse kernel
@@ -32,6 +33,8 @@ _DENSE_CROSS_LIMIT = 200_000
 # the trailing block is dense (m x m); refuse models whose trailing block would not fit in memory
 _MAX_TRAILING = 15_000
 _LOG_2PI = math.log(2.0 * math.pi)
+# trailing blocks from this size on are factorised with single-threaded BLAS (see blas_threads)
+_LARGE_TRAILING = 128
 # dense intermediates of the conditional variances are built in chunks of about this many entries
 _CHUNK_ENTRIES = 5_000_000
 
@@ -78,6 +81,8 @@ class Criterion:
         self.theta0 = np.concatenate([np.where(np.isinf(t.theta_lower), 0.0, 1.0) for t in terms])
         self.ntheta = len(self.theta0)
         self.nfev = 0
+        # dense trailing factorisations big enough for OpenBLAS to thread: keep them on one thread
+        self._large = self._qr + p + 1 >= _LARGE_TRAILING
         self._gradient = (
             None if self._rest else blocks.SingleTermGradient(gu, cross.c, a22, design.nobs, self.reml)
         )
@@ -85,6 +90,32 @@ class Criterion:
     # --- evaluation --------------------------------------------------------------------------------
 
     def __call__(self, theta) -> float:
+        if self._large:
+            with single_threaded_blas():
+                return self._evaluate(theta)
+        return self._evaluate(theta)
+
+    def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
+        """The criterion and its gradient in theta (see :meth:`_value_and_gradient`)."""
+        if self._large:
+            with single_threaded_blas():
+                return self._value_and_gradient(theta)
+        return self._value_and_gradient(theta)
+
+    def solve(self, theta) -> Solution:
+        """Fixed effects, conditional modes, sigma, ``(RX'RX)^{-1}``, conditional variances at theta.
+
+        Raises
+        ------
+        FitError
+            If the system is not positive definite at theta (rank-deficient fixed effects).
+        """
+        if self._large:
+            with single_threaded_blas():
+                return self._solve(theta)
+        return self._solve(theta)
+
+    def _evaluate(self, theta) -> float:
         self.nfev += 1
         factors = self._factors(theta)
         ld1, mu = self._first_kernel(factors[0], self._gu)
@@ -93,7 +124,7 @@ class Criterion:
             return math.inf
         return self._objective(ld1, np.diagonal(chol))[0]
 
-    def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
+    def _value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
         """The criterion and its gradient in theta.
 
         Analytic for a single random-effects term (:class:`~lmmcore.fitting.blocks.SingleTermGradient`).
@@ -126,7 +157,7 @@ class Criterion:
             step = theta.copy()
             h = 1e-7 * max(abs(theta[i]), 0.1)
             step[i] += h
-            grad[i] = (self(step) - value) / h
+            grad[i] = (self._evaluate(step) - value) / h
         return value, grad
 
     def _single_term_value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -228,14 +259,7 @@ class Criterion:
 
     # --- the solution at one theta ----------------------------------------------------------------------
 
-    def solve(self, theta) -> Solution:
-        """Fixed effects, conditional modes, sigma, ``(RX'RX)^{-1}``, conditional variances at theta.
-
-        Raises
-        ------
-        FitError
-            If the system is not positive definite at theta (rank-deficient fixed effects).
-        """
+    def _solve(self, theta) -> Solution:
         theta = np.array(theta, dtype=float)
         factors = self._factors(theta)
         ld1, a_inv, m_full = blocks.factor_first_block(factors[0], self._gu)
