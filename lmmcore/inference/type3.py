@@ -67,7 +67,7 @@ def type3_hypotheses(design) -> dict[str, np.ndarray]:
 def term_columns(design) -> list[np.ndarray]:
     """Columns of X of each fixed term, in ``design.fixed_terms`` order (R's ``assign``)."""
     assign = np.asarray(design.fixed_assign)
-    if assign.shape != (design.p,) or len(design.fixed_terms) != len(design.formula.fixed):
+    if assign.shape != (design.p,) or len(design.fixed_terms) != len(getattr(design.formula, "fixed", ())):
         raise InferenceError(
             "this design does not say which term each fixed-effect column belongs to; "
             "build it with lmmcore.design.build_design (or lmmcore.fit)"
