@@ -1,0 +1,114 @@
+"""The whole server in shiny's in-memory test server (no browser): inputs as a browser would first send
+them, then changes; the summary must always answer the current inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from explorer import engine
+from shiny.testserver import test_server
+
+import lmmcore
+
+APP_FILE = Path(__file__).resolve().parents[2] / "app" / "app.py"
+
+
+@pytest.fixture
+def app():
+    """A fresh App per test: an App holds asyncio locks bound to the loop of its first session."""
+    spec = importlib.util.spec_from_file_location("lmm_explorer_app", APP_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+def _initial_inputs() -> dict:
+    """What the page sends on connecting: every control at its initial value."""
+    inputs = {f"data-{k}": v for k, v in engine.simulation_defaults().items()}
+    inputs |= {
+        "data-source": "simulate",
+        "data-example": "sleepstudy",
+        "data-new_draw": 0,
+        "model-formula": engine.DEFAULT_FORMULA,
+        "model-method": "REML",
+        "model-response": "Biomass",
+        "model-fixed": ("Temp", "N"),
+        "model-interactions": (),
+        "tabs": "summary",
+    }
+    for k in (1, 2, 3):
+        inputs |= {
+            f"model-re{k}_group": "Site" if k == 1 else "",
+            f"model-re{k}_struct": "correlated" if k == 1 else "intercept",
+            f"model-re{k}_slopes": ("Temp",) if k == 1 else (),
+            f"model-re{k}_inner": "",
+        }
+    return inputs
+
+
+def _settled(ts, output: str, done, timeout: float = 60.0):
+    """Flush until ``done(value)`` (fits run in the process pool, off the session's loop)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = ts.get_output(output)
+        if value.status == "ok" and done(value.value):
+            return value.value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{output} never settled: {value!r}")
+        time.sleep(0.05)
+        ts.flush()
+
+
+def _in_own_thread(scenario, *args) -> None:
+    """Run a test-server scenario on a thread without an event loop (Playwright's sync API, used by the
+    browser tests of this session, leaves one running on the main thread; test_server needs none)."""
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            scenario(*args)
+        except BaseException as err:  # re-raised on the test's thread
+            errors.append(err)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def test_summary_answers_the_current_inputs_and_survives_a_bad_formula(app):
+    # One session per test process: shiny's reactive lock is bound to the first session's event loop.
+    _in_own_thread(_scenario, app)
+
+
+def _scenario(app):
+    data = lmmcore.datasets.simulate_biomass()
+    slopes = lmmcore.fit(engine.DEFAULT_FORMULA, data, reml=True)
+    simpler = "Biomass ~ Temp + N + (1 | Site)"
+    intercepts_ml = lmmcore.fit(simpler, data, reml=False)
+    fixed_n = lmmcore.fit("Biomass ~ N + (1 | Site)", data, reml=True)
+    with test_server(app, timeout_secs=60) as ts:
+        ts.set_inputs(**_initial_inputs())
+        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
+        assert crit == f"REML criterion at convergence: {slopes.criterion:.4f}"
+
+        ts.set_inputs(**{"model-formula": simpler, "model-method": "ML"})
+        crit = _settled(ts, "summary-crit", lambda v: v.startswith("Deviance"))
+        assert crit == f"Deviance: {intercepts_ml.criterion:.4f}"
+        status = str(ts.get_output("fit-status").value)
+        assert "by ML" in status and simpler in status
+
+        ts.set_inputs(**{"model-formula": "Biomass ~ Temp + (1 | ", "model-method": "REML"})
+        message = _settled(ts, "summary-message", lambda v: v is not None)
+        assert "grouping factor" in str(message)
+        assert ts.get_output("summary-crit").value == ""
+
+        ts.set_inputs(**{"model-formula": "Biomass ~ N + (1 | Site)"})
+        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
+        assert crit == f"REML criterion at convergence: {fixed_n.criterion:.4f}"
+        assert ts.is_ok
