@@ -25,16 +25,14 @@ from scipy.linalg.lapack import dpotrf, dtrtri
 from lmmcore.design.types import Design, ReBlock
 from lmmcore.errors import FitError
 from lmmcore.fitting import blocks
-from lmmcore.fitting.blas_threads import single_threaded_blas
 from lmmcore.fitting.solution import Solution
+from lmmcore.fitting.threads import SMALL_DENSE_ORDER, one_blas_thread
 
 # C = R'Z1 is kept dense up to this many entries; beyond it a crossed design uses the sparse kernel
 _DENSE_CROSS_LIMIT = 200_000
 # the trailing block is dense (m x m); refuse models whose trailing block would not fit in memory
 _MAX_TRAILING = 15_000
 _LOG_2PI = math.log(2.0 * math.pi)
-# trailing blocks from this size on are factorised with single-threaded BLAS (see blas_threads)
-_LARGE_TRAILING = 128
 # dense intermediates of the conditional variances are built in chunks of about this many entries
 _CHUNK_ENTRIES = 5_000_000
 
@@ -81,8 +79,10 @@ class Criterion:
         self.theta0 = np.concatenate([np.where(np.isinf(t.theta_lower), 0.0, 1.0) for t in terms])
         self.ntheta = len(self.theta0)
         self.nfev = 0
-        # dense trailing factorisations big enough for OpenBLAS to thread: keep them on one thread
-        self._large = self._qr + p + 1 >= _LARGE_TRAILING
+        # fit() leaves large problems to the BLAS's own threads, but under load OpenBLAS's threads wait for
+        # busy cores: InstEval (a 1159-order Cholesky per evaluation) took 29-44 s with two threads against
+        # 7 s with one on the loaded 2-core machine, so the large factorisations run on one thread
+        self._large = self._qr + p + 1 > SMALL_DENSE_ORDER
         self._gradient = (
             None if self._rest else blocks.SingleTermGradient(gu, cross.c, a22, design.nobs, self.reml)
         )
@@ -91,14 +91,14 @@ class Criterion:
 
     def __call__(self, theta) -> float:
         if self._large:
-            with single_threaded_blas():
+            with one_blas_thread():
                 return self._evaluate(theta)
         return self._evaluate(theta)
 
     def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
         """The criterion and its gradient in theta (see :meth:`_value_and_gradient`)."""
         if self._large:
-            with single_threaded_blas():
+            with one_blas_thread():
                 return self._value_and_gradient(theta)
         return self._value_and_gradient(theta)
 
@@ -111,7 +111,7 @@ class Criterion:
             If the system is not positive definite at theta (rank-deficient fixed effects).
         """
         if self._large:
-            with single_threaded_blas():
+            with one_blas_thread():
                 return self._solve(theta)
         return self._solve(theta)
 
