@@ -220,3 +220,32 @@ def test_insteval_fits_with_busy_indicator_and_light_plots(page: Page, app, shot
     assert kinds == ["heatmap", "scatter"]  # binned counts + lowess, not 73k markers
     page.screenshot(path=shots / "9_insteval_diagnostics.png")
     page.locator("#diag-by_group").screenshot(path=shots / "9_insteval_by_group.png")
+
+
+def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    formula = controller.InputText(page, "model-formula")
+
+    controller.InputCheckboxGroup(page, "model-interactions").set(["Temp:N"])
+    formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp | Site)", timeout=FIT_TIMEOUT)
+    controller.InputSelect(page, "model-re1_struct").set("uncorrelated")
+    formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp || Site)", timeout=FIT_TIMEOUT)
+    expected = lmmcore.fit(
+        "Biomass ~ Temp + N + Temp:N + (1 + Temp || Site)", lmmcore.datasets.simulate_biomass(), reml=True
+    )
+    expect(page.locator("#summary-crit")).to_have_text(
+        f"REML criterion at convergence: {expected.criterion:.4f}", timeout=FIT_TIMEOUT
+    )
+
+    page.locator("#model-formula").fill("Biomass ~ N + (1 | Site)")
+    page.locator("#model-formula").press("Enter")
+    controller.InputCheckboxGroup(page, "model-fixed").expect_selected(["N"], timeout=FIT_TIMEOUT)
+    controller.InputSelect(page, "model-re1_struct").expect_selected("intercept")
+    controller.InputRadioButtons(page, "model-method").set("ML")
+    expected = lmmcore.fit("Biomass ~ N + (1 | Site)", lmmcore.datasets.simulate_biomass(), reml=False)
+    expect(page.locator("#summary-crit")).to_have_text(
+        f"Deviance: {expected.criterion:.4f}", timeout=FIT_TIMEOUT
+    )
+    formula.expect_value("Biomass ~ N + (1 | Site)")
+    page.screenshot(path=shots / "10_builder.png", full_page=True)
