@@ -226,21 +226,18 @@ class Criterion:
         """``Lr' S Lr`` with ``Lr = blockdiag(I (x) T_2, ..., I (x) T_T, I_{p+1})``."""
         if self._rest_scalar:
             d = np.ones(s.shape[0])
-            for term, t, start in zip(self._rest, factors, self._rest_offsets()):
+            for term, t, start in zip(self._rest, factors, self._rest_starts):
                 d[start : start + term.nlevels] = t[0, 0]
             s *= d[:, None]
             s *= d[None, :]
             return s
         s = np.tril(s) + np.tril(s, -1).T
         m = s.shape[0]
-        for term, t, start in zip(self._rest, factors, self._rest_offsets()):
+        for term, t, start in zip(self._rest, factors, self._rest_starts):
             block = slice(start, start + term.nlevels * term.k)
             s[:, block] = (s[:, block].reshape(m, term.nlevels, term.k) @ t).reshape(m, -1)
             s[block, :] = (t.T @ s[block, :].reshape(term.nlevels, term.k, m)).reshape(-1, m)
         return s
-
-    def _rest_offsets(self) -> list[int]:
-        return self._rest_starts
 
     def _objective(self, ld1: float, diag: np.ndarray) -> tuple[float, float, float, float]:
         """(criterion, ldL2, ldRX2, pwrss) from the first block's log-determinant and L22's diagonal."""
@@ -276,7 +273,7 @@ class Criterion:
         solution = solve_triangular(chol[:-1, :-1], chol[-1, :-1], lower=True, trans="T")
         b_rest = [
             solution[start : start + term.nlevels * term.k].reshape(term.nlevels, term.k) @ t.T
-            for term, t, start in zip(self._rest, factors[1:], self._rest_offsets())
+            for term, t, start in zip(self._rest, factors[1:], self._rest_starts)
         ]
         beta = solution[qr:]
         b_first = self._first_modes(factors[0], a_inv, b_rest, beta)
@@ -321,7 +318,7 @@ class Criterion:
         if self._rest:
             lr_inv = dtrtri(l_rest, lower=1)[0]
             qr = self._qr
-            for term, start in zip(self._rest, self._rest_offsets()):
+            for term, start in zip(self._rest, self._rest_starts):
                 cols = lr_inv[:, start : start + term.nlevels * term.k].reshape(qr, term.nlevels, term.k)
                 inv_blocks.append(np.einsum("rls,rlt->lst", cols, cols))
             lam_rest = sp.block_diag(
