@@ -7,6 +7,7 @@ the term's covariance is ``sigma^2 T T'``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -20,15 +21,19 @@ def split_theta(theta: np.ndarray, reterms: Sequence[ReBlock]) -> list[np.ndarra
     for term in reterms:
         k = term.k
         T = np.zeros((k, k))
-        rows, cols = _lower_indices(k)
+        rows, cols = lower_indices(k)
         T[rows, cols] = theta[start : start + term.ntheta]
         factors.append(T)
         start += term.ntheta
     return factors
 
 
-def _lower_indices(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of a k x k lower triangle in theta order (column by column)."""
+@cache
+def lower_indices(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of a k x k lower triangle in theta order (column by column).
+
+    Cached and shared: treat the arrays as read-only.
+    """
     pairs = [(i, j) for j in range(k) for i in range(j, k)]
     return np.array([p[0] for p in pairs], dtype=int), np.array([p[1] for p in pairs], dtype=int)
 
@@ -42,7 +47,7 @@ def sdcor_names(reterms: Sequence[ReBlock]) -> list[str]:
     """lme4's parameter names (``confint(oldNames = FALSE)``), in theta order, then ``sigma``."""
     names = []
     for term in reterms:
-        for i, j in zip(*_lower_indices(term.k)):
+        for i, j in zip(*lower_indices(term.k)):
             if i == j:
                 names.append(f"sd_{term.names[i]}|{term.group}")
             else:
@@ -55,13 +60,61 @@ def theta_to_sdcor(theta: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) 
     out = []
     for term, cov in zip(reterms, term_covariances(theta, sigma, reterms)):
         sd = np.sqrt(np.diag(cov))
-        for i, j in zip(*_lower_indices(term.k)):
+        for i, j in zip(*lower_indices(term.k)):
             if i == j:
                 out.append(sd[i])
             else:
                 denom = sd[i] * sd[j]
                 out.append(cov[i, j] / denom if denom > 0 else np.nan)
     return np.array(out + [sigma])
+
+
+def sdcor_to_theta(sdcor: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) -> np.ndarray | None:
+    """lme4's ``Sv_to_Cv``: theta from SDs and correlations (sdcor order, sigma excluded).
+
+    Each term's covariance ``D R D`` is factored ``sigma^2 T T'`` (Cholesky, zero pivots allowed);
+    None when a term's correlation matrix is not positive semi-definite.
+    """
+    out, start = [], 0
+    for term in reterms:
+        values = sdcor[start : start + term.ntheta]
+        start += term.ntheta
+        if term.k == 1:
+            out.append(values[0] / sigma)
+            continue
+        rows, cols = lower_indices(term.k)
+        diagonal = rows == cols
+        sd = values[diagonal]
+        cor = np.eye(term.k)
+        cor[rows, cols] = np.where(diagonal, 1.0, values)
+        cor[cols, rows] = cor[rows, cols]
+        cov = cor * np.outer(sd, sd)
+        try:
+            factor = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:  # an SD at 0 or a correlation at -+1: a semi-definite factor
+            factor = _semidefinite_cholesky(cov)
+            if factor is None:
+                return None
+        out.extend(factor[rows, cols] / sigma)
+    return np.array(out)
+
+
+def _semidefinite_cholesky(cov: np.ndarray) -> np.ndarray | None:
+    k = cov.shape[0]
+    factor = np.zeros((k, k))
+    tol = 1e-12 * max(float(np.max(np.diag(cov))), 1e-300)
+    for j in range(k):
+        pivot = cov[j, j] - factor[j, :j] @ factor[j, :j]
+        if pivot < -tol:
+            return None
+        factor[j, j] = np.sqrt(max(pivot, 0.0))
+        for i in range(j + 1, k):
+            rest = cov[i, j] - factor[i, :j] @ factor[j, :j]
+            if factor[j, j] > 0:
+                factor[i, j] = rest / factor[j, j]
+            elif abs(rest) > tol:
+                return None
+    return factor
 
 
 def varcorr_frame(theta: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) -> pd.DataFrame:

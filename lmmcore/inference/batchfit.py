@@ -33,6 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from lmmcore.design.types import Design
+from lmmcore.fitting.optimize import SINGULAR_TOL
+from lmmcore.varcomp import lower_indices
 
 _STEP = 1e-4  # finite-difference step, relative to max(|theta_i|, 0.1)
 _MAX_ITER = 60
@@ -40,7 +42,6 @@ _TOL_STEP = 1e-7  # converged when the Newton step is below this (relative to ma
 _TOL_DECREASE = 1e-11  # ... or the criterion decreases by less than this (relative)
 _TOL_DECREMENT = 1e-6  # and then converged only if the Newton decrement (criterion units) is below this
 _LOG_2PI = math.log(2.0 * math.pi)
-_SINGULAR_TOL = 1e-4  # lme4's isSingular
 # Replicates fitted together are limited so the per-level arrays stay below ~20M entries (160 MB).
 _MAX_ENTRIES = 20_000_000
 
@@ -107,8 +108,8 @@ class BatchFit:
     @property
     def singular(self) -> np.ndarray:
         k = int(round((math.sqrt(8 * self.theta.shape[1] + 1) - 1) / 2))
-        diagonal = np.array([i == j for j in range(k) for i in range(j, k)])
-        return np.any(self.theta[:, diagonal] < _SINGULAR_TOL, axis=1)
+        rows, cols = lower_indices(k)
+        return np.any(self.theta[:, rows == cols] < SINGULAR_TOL, axis=1)
 
 
 def batchable(design: Design) -> bool:
@@ -303,8 +304,8 @@ def _estimates(problem: BatchProblem, x: np.ndarray, value: np.ndarray, converge
 
 def _factors(theta: np.ndarray, k: int) -> np.ndarray:
     out = np.zeros((*theta.shape[:-1], k, k))
-    rows, cols = zip(*[(i, j) for j in range(k) for i in range(j, k)])
-    out[..., list(rows), list(cols)] = theta
+    rows, cols = lower_indices(k)
+    out[..., rows, cols] = theta
     return out
 
 
@@ -354,8 +355,8 @@ def _canonical_signs(x: np.ndarray, k: int) -> np.ndarray:
     t = _factors(x, k)
     signs = np.where(np.diagonal(t, axis1=-2, axis2=-1) < 0, -1.0, 1.0)
     t = t * signs[:, None, :]
-    rows, cols = zip(*[(i, j) for j in range(k) for i in range(j, k)])
-    return t[:, list(rows), list(cols)]
+    rows, cols = lower_indices(k)
+    return t[:, rows, cols]
 
 
 def _level_indicator(term) -> sp.csr_matrix:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import optimize_theta
 from lmmcore.inference.boxed_newton import hessian_at, minimize_boxed
 from lmmcore.inference.deviance_parts import DevianceParts
-from lmmcore.varcomp import sdcor_names, theta_to_sdcor
+from lmmcore.varcomp import sdcor_names, sdcor_to_theta, theta_to_sdcor
 
 
 @dataclass(frozen=True)
@@ -267,58 +266,3 @@ def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
 
 def _theta_scale(theta: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(theta), 0.05)
-
-
-def sdcor_to_theta(sdcor: np.ndarray, sigma: float, reterms) -> np.ndarray | None:
-    """lme4's ``Sv_to_Cv``: theta from SDs and correlations (sdcor order, sigma excluded).
-
-    Each term's covariance ``D R D`` is factored ``sigma^2 T T'`` (Cholesky, zero pivots allowed);
-    None when a term's correlation matrix is not positive semi-definite.
-    """
-    out, start = [], 0
-    for term in reterms:
-        values = sdcor[start : start + term.ntheta]
-        start += term.ntheta
-        if term.k == 1:
-            out.append(values[0] / sigma)
-            continue
-        rows, cols = _lower_indices(term.k)
-        diagonal = rows == cols
-        sd = values[diagonal]
-        cor = np.eye(term.k)
-        cor[rows, cols] = np.where(diagonal, 1.0, values)
-        cor[cols, rows] = cor[rows, cols]
-        cov = cor * np.outer(sd, sd)
-        try:
-            factor = np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:  # an SD at 0 or a correlation at -+1: a semi-definite factor
-            factor = _semidefinite_cholesky(cov)
-            if factor is None:
-                return None
-        out.extend(factor[rows, cols] / sigma)
-    return np.array(out)
-
-
-@cache
-def _lower_indices(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of a k x k lower triangle in theta's order (column by column)."""
-    pairs = [(i, j) for j in range(k) for i in range(j, k)]
-    return np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
-
-
-def _semidefinite_cholesky(cov: np.ndarray) -> np.ndarray | None:
-    k = cov.shape[0]
-    factor = np.zeros((k, k))
-    tol = 1e-12 * max(float(np.max(np.diag(cov))), 1e-300)
-    for j in range(k):
-        pivot = cov[j, j] - factor[j, :j] @ factor[j, :j]
-        if pivot < -tol:
-            return None
-        factor[j, j] = np.sqrt(max(pivot, 0.0))
-        for i in range(j + 1, k):
-            rest = cov[i, j] - factor[i, :j] @ factor[j, :j]
-            if factor[j, j] > 0:
-                factor[i, j] = rest / factor[j, j]
-            elif abs(rest) > tol:
-                return None
-    return factor

@@ -11,9 +11,8 @@ from scipy import stats
 
 from lmmcore.errors import InferenceError
 from lmmcore.inference.profile import profile, profile_intervals
-from lmmcore.inference.profile_points import sdcor_to_theta
 from lmmcore.inference.profile_spline import invert_profile
-from lmmcore.varcomp import theta_to_sdcor
+from lmmcore.varcomp import sdcor_to_theta, theta_to_sdcor
 from tests.inference.reference_fits import fitted
 from tests.refs import as_frame, load_reference
 
