@@ -89,12 +89,7 @@ class LmmResult:
 
         As in lme4, a grouping factor's second term is named ``Subject.1`` (``(Days || Subject)``).
         """
-        reterms = self.design.reterms
-        frame = varcorr_frame(self.solution.theta, self.sigma, reterms)
-        rows_per_term = [t.k * (t.k + 1) // 2 for t in reterms]
-        labels = np.repeat(tabulation.term_labels(reterms), rows_per_term).tolist() + ["Residual"]
-        frame["grp"] = labels
-        return frame
+        return varcorr_frame(self.solution.theta, self.sigma, self.design.reterms)
 
     # --- criterion and information criteria ----------------------------------------------------------
     @property

@@ -6,14 +6,12 @@ they are, so the two can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from lmmcore.design.types import ReBlock
-from lmmcore.varcomp import term_covariances
+from lmmcore.varcomp import term_covariances, term_labels
 
 if TYPE_CHECKING:
     from lmmcore.result import LmmResult
@@ -116,21 +114,6 @@ def random_effects_table(m: LmmResult) -> pd.DataFrame:
 
 def _corr_column(j: int) -> str:
     return "Corr" if j == 0 else f"Corr.{j + 1}"
-
-
-def term_labels(reterms: Sequence[ReBlock]) -> list[str]:
-    """lme4's names of the terms in ``VarCorr``: the grouping factor, made unique as R's ``make.unique``
-    (a factor's second term is ``Subject.1``, its third ``Subject.2``)."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in (t.group for t in reterms):
-        if name in seen:
-            seen[name] += 1
-            out.append(f"{name}.{seen[name]}")
-        else:
-            seen[name] = 0
-            out.append(name)
-    return out
 
 
 def fixed_effects_table(m: LmmResult) -> pd.DataFrame:

@@ -117,17 +117,35 @@ def _semidefinite_cholesky(cov: np.ndarray) -> np.ndarray | None:
     return factor
 
 
+def term_labels(reterms: Sequence[ReBlock]) -> list[str]:
+    """lme4's names of the terms in ``VarCorr``: the grouping factor, made unique as R's ``make.unique``
+    (a factor's second term is ``Subject.1``, its third ``Subject.2``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in (t.group for t in reterms):
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}.{seen[name]}")
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
 def varcorr_frame(theta: np.ndarray, sigma: float, reterms: Sequence[ReBlock]) -> pd.DataFrame:
-    """``as.data.frame(VarCorr(m))``: per term its variances, then covariances, then the residual."""
+    """``as.data.frame(VarCorr(m))``: per term its variances, then covariances, then the residual.
+
+    ``grp`` holds lme4's term names (:func:`term_labels`: a factor's second term is ``Subject.1``).
+    """
     rows = []
-    for term, cov in zip(reterms, term_covariances(theta, sigma, reterms)):
+    for label, term, cov in zip(term_labels(reterms), reterms, term_covariances(theta, sigma, reterms)):
         sd = np.sqrt(np.diag(cov))
         for i in range(term.k):
-            rows.append((term.group, term.names[i], None, cov[i, i], sd[i]))
+            rows.append((label, term.names[i], None, cov[i, i], sd[i]))
         for j in range(term.k):
             for i in range(j + 1, term.k):
                 denom = sd[i] * sd[j]
                 cor = cov[i, j] / denom if denom > 0 else np.nan
-                rows.append((term.group, term.names[j], term.names[i], cov[i, j], cor))
+                rows.append((label, term.names[j], term.names[i], cov[i, j], cor))
     rows.append(("Residual", None, None, sigma**2, sigma))
     return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
