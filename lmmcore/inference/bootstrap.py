@@ -37,7 +37,8 @@ from lmmcore.inference.executors import (
     seed_entropy,
 )
 from lmmcore.inference.levels import interval_columns
-from lmmcore.varcomp import sdcor_names, split_theta, theta_to_sdcor
+from lmmcore.simulate import simulate_responses
+from lmmcore.varcomp import sdcor_names, theta_to_sdcor
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple, BootstrapResult] = OrderedDict()
@@ -176,14 +177,9 @@ def simulate_response(m, rng: np.random.Generator, use_u: bool = False) -> np.nd
     """One response from the fitted model: with new random effects (``simulate(m, use.u = FALSE)``), or
     around the fitted values, conditional modes included (``use.u = TRUE``)."""
     design, sol = m.design, m.solution
-    sigma = sol.sigma
     if use_u:
-        return sol.fitted + sigma * rng.standard_normal(design.nobs)
-    y = design.X @ sol.beta
-    for term, T in zip(design.reterms, split_theta(sol.theta, design.reterms)):
-        b = sigma * rng.standard_normal((term.nlevels, term.k)) @ T.T
-        y += np.einsum("ij,ij->i", term.z, b[term.refs])
-    return y + sigma * rng.standard_normal(design.nobs)
+        return sol.fitted + sol.sigma * rng.standard_normal(design.nobs)
+    return simulate_responses(design, sol.beta, sol.theta, sol.sigma, 1, rng)[:, 0]
 
 
 @dataclass(frozen=True)
