@@ -38,7 +38,7 @@ app_ui = ui.page_sidebar(
             open=True,
             multiple=True,
         ),
-        width=430,
+        width=380,
     ),
     status_ui("fit"),
     ui.navset_card_tab(
@@ -54,6 +54,7 @@ app_ui = ui.page_sidebar(
             ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"
             ".lmm-slot .shiny-input-container{margin-bottom:0.3rem}"
             ".lmm-formula-error,.lmm-no-fit{overflow-x:auto;white-space:pre}"
+            "#summary-summary_text{overflow-x:auto}"
         ),
     ),
     title="LMM Explorer",

@@ -65,11 +65,8 @@ def _slot_ui(k: int, state: BuilderState, choices: Choices):
     others = [c for c in choices.columns if c not in (state.response, slot.group)]
     return ui.div(
         ui.tags.b(f"Random effects {k}"),
-        ui.layout_columns(
-            ui.input_select(f"re{k}_group", "grouping factor", [_NONE, *choices.groups], selected=slot.group),
-            ui.input_select(f"re{k}_struct", "structure", STRUCTURES, selected=slot.structure),
-            col_widths=(5, 7),
-        ),
+        ui.input_select(f"re{k}_group", "grouping factor", [_NONE, *choices.groups], selected=slot.group),
+        ui.input_select(f"re{k}_struct", "structure", STRUCTURES, selected=slot.structure, width="100%"),
         ui.input_checkbox_group(f"re{k}_slopes", "slopes", others, selected=list(slot.slopes), inline=True),
         ui.input_select(f"re{k}_inner", "inner factor (nested)", [_NONE, *others], selected=slot.inner),
         class_="lmm-slot border-top pt-2",

@@ -43,7 +43,7 @@ def summary_ui():
                 ui.h6("Fixed effects"),
                 ui.output_table("fixed"),
             ),
-            col_widths=(7, 5),
+            col_widths={"lg": (12, 12), "xxl": (7, 5)},
         ),
     )
 
