@@ -83,22 +83,34 @@ def _numeric_count(frame: pd.DataFrame) -> int:
     return sum(pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns)
 
 
+SNIFF_CHARS = 64_000
+
+
+def _read(text: str, delimiter: str, decimal: str) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+
+
 def _best_reading(text: str) -> tuple[pd.DataFrame, str, str] | None:
-    """Try each delimiter with '.' then ',' as decimal mark; keep the reading with most columns, then most
-    numeric columns (a ';' file with decimal commas reads as text under '.')."""
+    """Try each delimiter with '.' then ',' as decimal mark on the first lines; keep the reading with most
+    columns, then most numeric columns (a ';' file with decimal commas reads as text under '.'); then read
+    the whole text once that way."""
+    sample = text if len(text) <= SNIFF_CHARS else text[: text.rfind("\n", 0, SNIFF_CHARS) + 1]
     best, best_score = None, (0, -1)
-    for delimiter in _candidate_delimiters(text):
+    for delimiter in _candidate_delimiters(sample):
         for decimal in (".", ","):
-            if decimal == delimiter:
-                continue
-            try:
-                frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, skipinitialspace=True)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            frame = _read(sample, delimiter, decimal) if decimal != delimiter else None
+            if frame is None:
                 continue
             score = (frame.shape[1], _numeric_count(frame))
             if score > best_score:
                 best, best_score = (frame, delimiter, decimal), score
-    return best
+    if best is None or sample is text:
+        return best
+    frame = _read(text, best[1], best[2])
+    return None if frame is None else (frame, best[1], best[2])
 
 
 def read_csv_upload(raw: bytes, max_bytes: int | None = None) -> ParsedCsv:

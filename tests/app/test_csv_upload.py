@@ -82,3 +82,17 @@ def test_column_types_preview():
     assert table.loc["y", "type"] == "numeric" and table.loc["y", "missing"] == 1
     assert table.loc["n", "type"] == "integer" and table.loc["n", "distinct"] == 2
     assert table.loc["g", "type"].startswith("text") and table.loc["g", "first values"] == "a, b, a"
+
+
+def test_large_file_is_sniffed_on_its_first_lines_and_read_whole():
+    rows = "".join(f"{i},{i % 7},g{i % 13}\n" for i in range(20_000))
+    parsed = read_csv_upload(("y,x,g\n" + rows).encode())
+    assert parsed.frame.shape == (20_000, 3)
+    assert parsed.frame["y"].iloc[-1] == 19_999
+
+
+def test_decimal_commas_after_the_sniffed_lines_still_read_as_numbers():
+    rows = "".join(f"{i},5;{i % 7};g\n" for i in range(10_000))
+    parsed = read_csv_upload(("y;x;g\n" + rows).encode())
+    assert (parsed.delimiter, parsed.decimal) == (";", ",")
+    assert parsed.frame["y"].iloc[-1] == 9_999.5
