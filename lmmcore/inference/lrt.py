@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from lmmcore.errors import InferenceError
 from lmmcore.fitting.criterion import make_criterion
@@ -45,6 +44,9 @@ def anova(*models, names: Sequence[str] | None = None, refit: bool = True) -> pd
     InferenceError
         Fewer than two models, wrong names, or models of different data or responses.
     """
+    # scipy.stats is imported where used: it takes ~0.4 s, and `import lmmcore` stays light
+    from scipy import stats
+
     labels = _labels(models, names)
     _check_same_data(models, labels)
     deviances = [_ml_deviance(m) if (refit and m.reml) else -2.0 * m.loglik for m in models]

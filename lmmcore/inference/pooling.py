@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
 
 from lmmcore.errors import InferenceError
 from lmmcore.fit import fit
@@ -52,7 +51,7 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None) -> pd.Da
     term_index = _pick_term(design.reterms, group)
     term = design.reterms[term_index]
     counts = np.bincount(term.refs, minlength=term.nlevels)
-    complete = OLS(design.y, design.X).fit().params
+    complete = _least_squares(design.X, design.y)
     rows = []
     for level_index, level in enumerate(term.levels):
         n = int(counts[level_index])
@@ -91,7 +90,7 @@ def _within_level_fit(design, rows: np.ndarray) -> tuple[np.ndarray, str]:
         return np.full(p, np.nan), f"{X.shape[0]} rows for {p} coefficients: too few for a separate fit"
     if np.linalg.matrix_rank(X) < p:
         return np.full(p, np.nan), "columns of the fixed part are collinear within this level"
-    return OLS(y, X).fit().params, ""
+    return _least_squares(X, y), ""
 
 
 def _level_coefficients(m, term_index: int, level_index: int) -> dict[str, float]:
@@ -102,3 +101,8 @@ def _level_coefficients(m, term_index: int, level_index: int) -> dict[str, float
     for j, name in enumerate(term.names):
         out[name] = out.get(name, 0.0) + m.solution.b[term_index][level_index, j]
     return out
+
+
+def _least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ordinary least squares of ``y`` on the full-rank ``X`` (numpy's SVD solver)."""
+    return np.linalg.lstsq(X, y, rcond=None)[0]
