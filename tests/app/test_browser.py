@@ -210,6 +210,11 @@ def test_insteval_fits_with_busy_indicator_and_light_plots(page: Page, app, shot
     page.get_by_role("tab", name="Examples").click()
     controller.InputSelect(page, "data-example").set("InstEval")
     expect(page.locator("#fit-status .lmm-busy")).to_contain_text("Fitting y ~ service", timeout=FIT_TIMEOUT)
+    # A new request does not wait for a long fit it supersedes: Dyestuff fits while InstEval still runs.
+    controller.InputSelect(page, "data-example").set("Dyestuff")
+    expect(page.locator("#fit-status .lmm-fitted")).to_contain_text("30 observations", timeout=20_000)
+    controller.InputSelect(page, "data-example").set("InstEval")
+    expect(page.locator("#fit-status .lmm-busy")).to_contain_text("Fitting y ~ service", timeout=FIT_TIMEOUT)
     expect(page.locator("#fit-status .lmm-fitted")).to_contain_text("73421 observations", timeout=600_000)
     expect(page.locator("#summary-info")).to_contain_text("2972")
     page.get_by_role("tab", name="Diagnostics").click()

@@ -54,12 +54,17 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
     @reactive.effect
     def _launch():
         target = wanted()
-        if target is None or fit_task.status() == "running" or target == launched[0]:
+        if target is None or target == launched[0]:
             return
         with reactive.isolate():
             data, choice = dataset(), model()
+            running = fit_task.status() == "running"
         if data.key != target.data_key or choice.formula != target.formula or choice.error:
             return
+        if running:
+            # Superseded: stop waiting for it (a fit already running in a worker finishes unobserved,
+            # one still queued in the pool is dropped); the new request starts on a free worker.
+            fit_task.cancel()
         launched[0] = target
         fit_task.invoke(target, data.frame)
 
