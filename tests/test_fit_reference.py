@@ -12,32 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmmcore import datasets, fit
-from tests.refs import load_reference, reference_names
+from tests.refs import as_frame, fitted, listify, load_reference, reference_names
 
 FIT_REFERENCES = [name for name in reference_names() if not name.startswith("lrt_")]
 SLOW = {"insteval_crossed"}
 
 
-def _listify(value):
-    """The references unbox vectors of length one (R's toJSON): make every vector a list again."""
-    return value if isinstance(value, list) else [value]
-
-
-def _matrix(matrix: dict) -> pd.DataFrame:
-    rows, cols = _listify(matrix["rownames"]), _listify(matrix["colnames"])
-    return pd.DataFrame(np.array(matrix["values"], dtype=float).reshape(len(rows), -1), rows, cols)
-
-
-_fits: dict[str, tuple] = {}
-
-
 def fitted_reference(name: str):
     """(our fit, lme4's reference) for a reference name; each model is fitted once per session."""
-    if name not in _fits:
-        ref = load_reference(name)
-        _fits[name] = (fit(ref["formula"], datasets.load(ref["data"]), reml=ref["REML"]), ref)
-    return _fits[name]
+    return fitted(name), load_reference(name)
 
 
 def _cases():
@@ -66,7 +49,7 @@ def test_fixed_effects_and_sigma(case):
 def test_standard_errors_and_vcov(case):
     m, ref = case
     np.testing.assert_allclose(m.se[list(ref["se"])].to_numpy(), list(ref["se"].values()), rtol=1e-3)
-    expected = _matrix(ref["vcov"])
+    expected = as_frame(ref["vcov"])
     ours = m.vcov.loc[expected.index, expected.columns].to_numpy()
     scale = np.abs(expected.to_numpy()).max()
     np.testing.assert_allclose(ours, expected.to_numpy(), rtol=1e-3, atol=1e-6 * scale)
@@ -74,14 +57,14 @@ def test_standard_errors_and_vcov(case):
 
 def test_theta(case):
     m, ref = case
-    assert list(m.theta.index) == _listify(ref["theta_names"])
-    np.testing.assert_allclose(m.theta.to_numpy(), _listify(ref["theta"]), rtol=1e-3, atol=1e-4)
+    assert list(m.theta.index) == listify(ref["theta_names"])
+    np.testing.assert_allclose(m.theta.to_numpy(), listify(ref["theta"]), rtol=1e-3, atol=1e-4)
 
 
 def test_variance_components(case):
     m, ref = case
     ours = m.varcorr
-    expected = pd.DataFrame(_listify(ref["varcorr"]))
+    expected = pd.DataFrame(listify(ref["varcorr"]))
     assert list(ours["grp"]) == list(expected["grp"])
     assert list(ours["var1"].fillna("")) == list(expected["var1"].fillna(""))
     assert list(ours["var2"].fillna("")) == list(expected["var2"].fillna(""))
@@ -91,9 +74,9 @@ def test_variance_components(case):
 
 def test_conditional_modes_and_sds_by_level(case):
     m, ref = case
-    assert list(m.ranef) == [r["group"] for r in _listify(ref["ranef"])]
-    for r in _listify(ref["ranef"]):
-        terms = _listify(r["terms"])
+    assert list(m.ranef) == [r["group"] for r in listify(ref["ranef"])]
+    for r in listify(ref["ranef"]):
+        terms = listify(r["terms"])
         modes = pd.DataFrame(np.array(r["modes"], dtype=float), index=r["levels"], columns=terms)
         condsd = pd.DataFrame(np.array(r["condsd"], dtype=float), index=r["levels"], columns=terms)
         ours, ours_sd = m.ranef[r["group"]], m.ranef_sd[r["group"]]
@@ -133,9 +116,9 @@ def test_population_predictions(case):
     m, ref = case
     if "predict_newdata" not in ref:
         pytest.skip(f"{ref['id']} has no predictions")
-    newdata = pd.DataFrame(_listify(ref["predict_newdata"]))
+    newdata = pd.DataFrame(listify(ref["predict_newdata"]))
     ours = m.predict(newdata)
-    np.testing.assert_allclose(ours.to_numpy(), _listify(ref["predict_population"]), rtol=1e-6)
+    np.testing.assert_allclose(ours.to_numpy(), listify(ref["predict_population"]), rtol=1e-6)
     assert list(ours.index) == list(newdata.index)
 
 

@@ -20,7 +20,7 @@ from lmmcore.fitting.optimize import OptimizerReport
 from lmmcore.fitting.solution import Solution
 from lmmcore.result import LmmResult
 from lmmcore.summary import _abbreviate, _format_real, summary
-from tests.refs import load_reference
+from tests.refs import as_frame, listify, load_reference
 
 LME4_SUMMARIES = {
     "sleepstudy_slopes": """\
@@ -267,28 +267,17 @@ service1 -0.601
 }
 
 
-def _listify(value):
-    """The references unbox vectors of length one (R's toJSON): make every vector a list again."""
-    return value if isinstance(value, list) else [value]
-
-
-def reference_matrix(matrix: dict) -> pd.DataFrame:
-    """A reference ``{rownames, colnames, values}`` matrix, 1 x 1 ones included (unboxed in the JSON)."""
-    values = np.array(matrix["values"], dtype=float).reshape(len(_listify(matrix["rownames"])), -1)
-    return pd.DataFrame(values, index=_listify(matrix["rownames"]), columns=_listify(matrix["colnames"]))
-
-
 def reference_result(name: str, messages: tuple[str, ...] = (), converged: bool = True) -> LmmResult:
     """An :class:`LmmResult` whose numbers are lme4's (from the reference file ``name``)."""
     ref = load_reference(name)
     design = build_design(ref["formula"], datasets.load(ref["data"]))
     sigma = ref["sigma"]
-    vcov = reference_matrix(ref["vcov"]).loc[list(design.fixed_names), list(design.fixed_names)].to_numpy()
-    ranef = {r["group"]: r for r in _listify(ref["ranef"])}
+    vcov = as_frame(ref["vcov"]).loc[list(design.fixed_names), list(design.fixed_names)].to_numpy()
+    ranef = {r["group"]: r for r in listify(ref["ranef"])}
     modes, cond_var = [], []
     for term in design.reterms:
         r = ranef[term.group]
-        terms = _listify(r["terms"])
+        terms = listify(r["terms"])
         rows = [r["levels"].index(level) for level in term.levels]
         cols = [terms.index(n) for n in term.names]
         modes.append(np.array(r["modes"], dtype=float)[np.ix_(rows, cols)])
@@ -296,7 +285,7 @@ def reference_result(name: str, messages: tuple[str, ...] = (), converged: bool 
         cond_var.append(np.einsum("lk,kj->lkj", sds**2, np.eye(term.k)))
     fitted = np.array(ref["fitted"], dtype=float)
     solution = Solution(
-        theta=np.array(_listify(ref["theta"]), dtype=float),
+        theta=np.array(listify(ref["theta"]), dtype=float),
         reml=ref["REML"],
         objective=ref["criterion"],
         beta=np.array([ref["fixef"][n] for n in design.fixed_names]),

@@ -7,7 +7,6 @@ empty cell, where lme4 drops a column).
 
 from __future__ import annotations
 
-import dataclasses
 from functools import cache
 
 import numpy as np
@@ -18,17 +17,12 @@ import lmmcore
 from lmmcore.design import build_design
 from lmmcore.design.types import Design
 from lmmcore.errors import InferenceError
-from lmmcore.fitting import criterion_for
 from lmmcore.formula import parse_formula, term_label
 from lmmcore.inference.satterthwaite import anova_table, satterthwaite_table, term_columns
 from lmmcore.inference.type3 import containment, type3_hypotheses
-from tests.refs import REFERENCE_DIR, load_reference
+from tests.refs import REFERENCE_DIR, at_theta, listify, load_reference
 
 NAMES = sorted(p.stem for p in (REFERENCE_DIR / "lme4" / "anova_type3").glob("*.json"))
-
-
-def _listify(value) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 def _data(file: str) -> pd.DataFrame:
@@ -48,9 +42,7 @@ def _fit(name: str):
 
 @cache
 def _at_reference_theta(name: str):
-    m = _fit(name)
-    theta = np.asarray(_listify(_reference(name)["theta"]), dtype=float)
-    return dataclasses.replace(m, solution=criterion_for(m).solve(theta))
+    return at_theta(_fit(name), _reference(name)["theta"])
 
 
 def test_references_are_there():
@@ -72,7 +64,7 @@ def test_hypotheses_are_lmertests(name):
     ours = type3_hypotheses(_fit(name).design)
     assert list(ours) == ref["terms"]
     for term, matrix in zip(ref["terms"], ref["matrices"]):
-        expected = np.array(matrix["values"], dtype=float).reshape(len(_listify(matrix["rownames"])), -1)
+        expected = np.array(matrix["values"], dtype=float).reshape(len(listify(matrix["rownames"])), -1)
         # both are rounded by zapsmall to 7 significant digits: equal up to the last of them
         np.testing.assert_allclose(ours[term], expected, rtol=0, atol=1e-9, err_msg=term)
 

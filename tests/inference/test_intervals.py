@@ -11,7 +11,7 @@ from lmmcore.inference.intervals import confint
 from lmmcore.inference.levels import interval_columns
 from lmmcore.inference.profile import profile_intervals
 from lmmcore.inference.wald import wald_intervals
-from tests.inference.reference_fits import fitted
+from tests.refs import fitted
 
 
 @pytest.fixture(scope="module")

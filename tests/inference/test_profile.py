@@ -13,17 +13,7 @@ from lmmcore.errors import InferenceError
 from lmmcore.inference.profile import profile, profile_intervals
 from lmmcore.inference.profile_spline import invert_profile
 from lmmcore.varcomp import sdcor_to_theta, theta_to_sdcor
-from tests.inference.reference_fits import fitted
-from tests.refs import as_frame, load_reference
-
-PROFILED = [
-    "sleepstudy_slopes",
-    "sleepstudy_slopes_ml",
-    "biomass_seed",
-    "dyestuff",
-    "penicillin_crossed",
-    "pastes_nested",
-]
+from tests.refs import CLASSIC_FITS, as_frame, fitted, load_reference
 
 
 def _assert_matches_lme4(ours, name):
@@ -35,7 +25,7 @@ def _assert_matches_lme4(ours, name):
     np.testing.assert_allclose(ours.to_numpy(), expected.to_numpy(), rtol=1e-3, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", PROFILED)
+@pytest.mark.parametrize("name", CLASSIC_FITS)
 def test_profile_intervals_match_lme4(name):
     _assert_matches_lme4(profile_intervals(fitted(name)), name)
 

@@ -8,23 +8,9 @@ import pytest
 from lmmcore.errors import InferenceError
 from lmmcore.inference.derivatives import richardson_derivatives
 from lmmcore.inference.satterthwaite import anova_table, satterthwaite_table, term_columns
-from tests.inference.reference_fits import at_reference_theta, fitted
-from tests.refs import load_reference
+from tests.refs import CLASSIC_FITS, at_reference_theta, fitted, listify, load_reference
 
-REFERENCES = [
-    "sleepstudy_slopes",
-    "sleepstudy_slopes_ml",
-    "biomass_seed",
-    "dyestuff",
-    "penicillin_crossed",
-    "pastes_nested",
-    "penicillin_sample_fixed",
-    "sleepstudy_log_quadratic_uncorrelated",
-]
-
-
-def _listify(value) -> np.ndarray:
-    return np.atleast_1d(np.asarray(value, dtype=float))
+REFERENCES = [*CLASSIC_FITS, "penicillin_sample_fixed", "sleepstudy_log_quadratic_uncorrelated"]
 
 
 @pytest.mark.parametrize("name", REFERENCES)
@@ -34,10 +20,10 @@ def test_t_tests_match_lmertest(name):
     table = satterthwaite_table(at_reference_theta(name))
     assert list(table.index) == list(np.atleast_1d(ref["terms"]))
     assert list(table.columns) == ["estimate", "se", "df", "t", "p"]
-    np.testing.assert_allclose(table["df"], _listify(ref["df"]), rtol=1e-4)
-    np.testing.assert_allclose(table["p"], _listify(ref["p"]), rtol=1e-3)
+    np.testing.assert_allclose(table["df"], listify(ref["df"]), rtol=1e-4)
+    np.testing.assert_allclose(table["p"], listify(ref["p"]), rtol=1e-3)
     # at our own optimum the df move with theta by < 1e-3; tiny p-values (1e-60) move more with t
-    np.testing.assert_allclose(satterthwaite_table(fitted(name))["df"], _listify(ref["df"]), rtol=1e-3)
+    np.testing.assert_allclose(satterthwaite_table(fitted(name))["df"], listify(ref["df"]), rtol=1e-3)
 
 
 @pytest.mark.parametrize("name", REFERENCES)
@@ -47,10 +33,10 @@ def test_f_tests_match_lmertest(name):
     assert list(table.index) == list(np.atleast_1d(ref["terms"]))
     if table.empty:
         return
-    np.testing.assert_array_equal(table["NumDF"], _listify(ref["NumDF"]))
-    np.testing.assert_allclose(table["F"], _listify(ref["F"]), rtol=1e-4)
-    np.testing.assert_allclose(table["DenDF"], _listify(ref["DenDF"]), rtol=1e-4)
-    np.testing.assert_allclose(table["p"], _listify(ref["p"]), rtol=1e-3)
+    np.testing.assert_array_equal(table["NumDF"], listify(ref["NumDF"]))
+    np.testing.assert_allclose(table["F"], listify(ref["F"]), rtol=1e-4)
+    np.testing.assert_allclose(table["DenDF"], listify(ref["DenDF"]), rtol=1e-4)
+    np.testing.assert_allclose(table["p"], listify(ref["p"]), rtol=1e-3)
 
 
 def test_t_statistic_is_estimate_over_se_and_f_is_its_square():

@@ -9,20 +9,10 @@ from scipy import stats
 from lmmcore.errors import InferenceError
 from lmmcore.inference.wald import wald_intervals
 from lmmcore.varcomp import sdcor_names
-from tests.inference.reference_fits import at_reference_theta, fitted
-from tests.refs import as_frame, load_reference
-
-WALD_REFERENCES = [
-    "sleepstudy_slopes",
-    "sleepstudy_slopes_ml",
-    "biomass_seed",
-    "dyestuff",
-    "penicillin_crossed",
-    "pastes_nested",
-]
+from tests.refs import CLASSIC_FITS, as_frame, at_reference_theta, fitted, load_reference
 
 
-@pytest.mark.parametrize("name", WALD_REFERENCES)
+@pytest.mark.parametrize("name", CLASSIC_FITS)
 def test_wald_matches_lme4(name):
     ref = as_frame(load_reference(name)["confint_wald"])
     # at lme4's optimum the arithmetic must agree to rounding
