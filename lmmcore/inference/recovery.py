@@ -31,7 +31,7 @@ from lmmcore.errors import InferenceError, LmmError
 from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import SINGULAR_TOL, optimize_theta
 from lmmcore.formula import parse_formula
-from lmmcore.inference import batchfit
+from lmmcore.inference import batch_criterion, batchfit
 from lmmcore.inference.executors import (
     ProgressCallback,
     check_count,
@@ -215,7 +215,7 @@ class _Replicates:
         batches: dict[tuple, list[int]] = {}
         for i, design in enumerate(designs):
             if design is not None and batchfit.batchable(design):
-                batches.setdefault(batchfit.shape_key(design), []).append(i)
+                batches.setdefault(batch_criterion.shape_key(design), []).append(i)
             elif design is not None:
                 out[i] = self._fit_one(design)
         for members in batches.values():

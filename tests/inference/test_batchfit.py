@@ -8,7 +8,7 @@ import pytest
 from lmmcore.datasets import load
 from lmmcore.design import build_design
 from lmmcore.fitting.criterion import make_criterion
-from lmmcore.inference import batchfit
+from lmmcore.inference import batch_criterion, batchfit
 
 CASES = {
     "biomass_seed": ("Biomass ~ Temp + N + (1 + Temp | Site)", "biomass", True),
@@ -27,7 +27,7 @@ def test_batch_fit_of_the_data_is_lme4s_fit(name, reference):
     formula, data, reml = CASES[name]
     design = build_design(formula, load(data))
     assert batchfit.batchable(design)
-    problem = batchfit.problem_from_responses(design, design.y[None], reml)
+    problem = batch_criterion.problem_from_responses(design, design.y[None], reml)
     fits = batchfit.fit_batch(problem, np.where(design.theta_lower == 0, 1.0, 0.0))
     assert fits.converged.all()
     assert (
@@ -50,26 +50,26 @@ def test_objective_is_the_engines_criterion_at_any_theta():
     criterion = make_criterion(design, reml=True)
     rng = np.random.default_rng(0)
     responses = design.y + rng.standard_normal((3, design.nobs))
-    problem = batchfit.problem_from_responses(design, responses, reml=True)
+    problem = batch_criterion.problem_from_responses(design, responses, reml=True)
     thetas = rng.uniform(0.0, 1.5, size=(3, 4, 3)) - [0, 0.8, 0]
-    ours = batchfit.objective(problem, thetas)
+    ours = batch_criterion.objective(problem, thetas)
     for r in range(3):
         other = criterion.with_response(responses[r])
         for s in range(4):
             assert ours[r, s] == pytest.approx(other(thetas[r, s]), rel=1e-10)
     # flipping a column of T (theta -> (-t1, -t2, t3) or (t1, t2, -t3)) leaves T T' and the criterion alone
     flipped = np.concatenate([thetas * [-1, -1, 1], thetas * [1, 1, -1]], axis=1)
-    np.testing.assert_allclose(batchfit.objective(problem, flipped), np.tile(ours, 2), rtol=1e-12)
+    np.testing.assert_allclose(batch_criterion.objective(problem, flipped), np.tile(ours, 2), rtol=1e-12)
 
 
 def test_problems_from_designs_equal_problems_from_responses():
     design = build_design("Reaction ~ Days + (Days | Subject)", load("sleepstudy"))
     responses = design.y + np.arange(2)[:, None]
-    shared = batchfit.problem_from_responses(design, responses, reml=True)
-    separate = batchfit.problem_from_designs([design.with_response(y) for y in responses], reml=True)
+    shared = batch_criterion.problem_from_responses(design, responses, reml=True)
+    separate = batch_criterion.problem_from_designs([design.with_response(y) for y in responses], reml=True)
     np.testing.assert_allclose(separate.outer, shared.outer)
     np.testing.assert_allclose(separate.full, shared.full)
-    assert batchfit.shape_key(design) == (180, 2, 2, 18)
+    assert batch_criterion.shape_key(design) == (180, 2, 2, 18)
 
 
 def test_a_replicates_fit_does_not_depend_on_its_batch(monkeypatch):
