@@ -82,7 +82,8 @@ def fit_responses(design: Design, responses: np.ndarray, reml: bool, theta0: np.
 
 
 def fit_designs(designs: list[Design], reml: bool, theta0: np.ndarray) -> BatchFit:
-    """:func:`fit_batch` of designs of equal :func:`~.batch_criterion.shape_key`, in batches small enough for memory."""
+    """:func:`fit_batch` of designs of equal :func:`~.batch_criterion.shape_key`, in batches small enough
+    for memory."""
     size = _batch_size(designs[0])
     return _concatenate(
         [
