@@ -1,9 +1,10 @@
 """A small projected quasi-Newton minimiser for the many short re-optimisations of a profile.
 
 Each profile point re-optimises a few parameters from a start that is already close (extrapolated from
-the previous points) and with a Hessian that changes slowly along the path.  Starting every point from
-scratch (L-BFGS-B begins with an identity matrix) costs ~90 criterion evaluations; carrying a Hessian
-from point to point and taking Newton steps costs ~10-20.
+the previous points) and with a Hessian that changes slowly along the path.  L-BFGS-B begins every point
+with an identity matrix; carrying a Hessian from point to point and taking Newton steps needs fewer
+criterion evaluations (``confint(method="profile")`` of sleepstudy / Penicillin, median per point from
+the same start: 12 / 6 here against 21 / 21 for L-BFGS-B).
 
 Bounds are handled by projection: coordinates at a bound whose gradient pushes outward are held, the
 Newton step is taken in the others and clipped to the box, then a backtracking line search.
