@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 from shiny.playwright import controller
@@ -254,3 +256,25 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     )
     formula.expect_value("Biomass ~ N + (1 | Site)")
     page.screenshot(path=shots / "10_builder.png", full_page=True)
+
+
+def test_singular_fit_and_dropped_rows_are_warned_next_to_their_tables(page: Page, app, shots, tmp_path):
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=30)
+    groups = np.repeat(list("abcdef"), 5)
+    y -= pd.Series(y).groupby(groups).transform("mean").to_numpy()  # no between-group variation at all
+    table = pd.DataFrame({"y": y, "g": groups})
+    table.loc[30] = [np.nan, "a"]
+    path = tmp_path / "flat.csv"
+    table.to_csv(path, index=False)
+
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    page.get_by_role("tab", name="Upload CSV").click()
+    page.locator("#data-upload").set_input_files(str(path))
+    controller.InputText(page, "model-formula").expect_value("y ~ 1 + (1 | g)", timeout=FIT_TIMEOUT)
+    expect(page.locator("#summary-random_warnings")).to_contain_text("Singular fit", timeout=FIT_TIMEOUT)
+    expect(page.locator("#summary-model_warnings")).to_contain_text("1 of 31 rows were dropped")
+    expect(page.locator("#summary-info")).to_contain_text("30")
+    page.screenshot(path=shots / "11_warnings.png", full_page=True)

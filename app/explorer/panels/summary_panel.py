@@ -37,6 +37,7 @@ def summary_ui():
                 ui.h6("Model"),
                 ui.output_ui("model_warnings"),
                 ui.output_table("info"),
+                ui.output_ui("notes"),
                 ui.h6("Random effects"),
                 ui.output_ui("random_warnings"),
                 ui.output_table("random"),
@@ -105,12 +106,21 @@ def summary_server(input, output, session, outcome, dataset):
     def warnings() -> dict[str, list[str]]:
         current = fitted()
         if current is None:
-            return {"model": [], "random": []}
+            return {"model": [], "random": [], "notes": []}
         return summary_warnings(current.result, len(dataset().frame))
 
     @render.ui
     def model_warnings():
         return _warning_box(warnings()["model"])
+
+    @render.ui
+    def notes():
+        lines = warnings()["notes"]
+        if not lines:
+            return None
+        return ui.div(
+            ui.tags.b("Engine messages"), *[ui.div(line) for line in lines], class_="small text-muted mb-2"
+        )
 
     @render.ui
     def random_warnings():

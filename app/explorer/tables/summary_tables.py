@@ -73,8 +73,9 @@ def model_info(result, reml: bool) -> pd.DataFrame:
 
 
 def summary_warnings(result, n_data_rows: int) -> dict[str, list[str]]:
-    """Warnings keyed by the table they concern: ``model`` (convergence, dropped rows, engine messages)
-    and ``random`` (singular fit)."""
+    """Warnings keyed by the table they concern, derived from the result's numbers: ``model``
+    (convergence, dropped rows) and ``random`` (singular fit); ``notes`` are the engine's own messages,
+    shown as they are (they include informational lines such as the optimizer's return code)."""
     model, random = [], []
     dropped = int(n_data_rows) - int(result.nobs)
     if dropped > 0:
@@ -86,14 +87,7 @@ def summary_warnings(result, n_data_rows: int) -> dict[str, list[str]]:
             "Singular fit: a variance is estimated as 0 or a correlation as +/-1; the random-effects "
             "structure is too rich for these data (drop a slope or a correlation)."
         )
-    for message in result.messages:
-        text = str(message)
-        if "singular" in text.lower():
-            if not random:
-                random.append(text)
-        elif text not in model:
-            model.append(text)
-    return {"model": model, "random": random}
+    return {"model": model, "random": random, "notes": [str(m) for m in result.messages]}
 
 
 def format_numbers(table: pd.DataFrame, digits: int = 5) -> pd.DataFrame:
