@@ -19,7 +19,8 @@ from lmmcore.design import build_design
 from lmmcore.fitting.optimize import OptimizerReport
 from lmmcore.fitting.solution import Solution
 from lmmcore.result import LmmResult
-from lmmcore.summary import _abbreviate, _format_real, summary
+from lmmcore.rformat import abbreviate, format_real
+from lmmcore.summary import summary
 from tests.refs import as_frame, listify, load_reference
 
 LME4_SUMMARIES = {
@@ -426,7 +427,7 @@ def _with_messages(design, messages):
     ],
 )
 def test_format_real_matches_r(values, digits, expected):
-    assert _format_real(values, digits) == expected
+    assert format_real(values, digits) == expected
 
 
 @pytest.mark.parametrize(
@@ -446,4 +447,4 @@ def test_format_real_matches_r(values, digits, expected):
     ],
 )
 def test_abbreviate_matches_r(names, minlength, expected):
-    assert _abbreviate(names, minlength) == expected
+    assert abbreviate(names, minlength) == expected
