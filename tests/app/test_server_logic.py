@@ -111,4 +111,16 @@ def _scenario(app):
         ts.set_inputs(**{"model-formula": "Biomass ~ N + (1 | Site)"})
         crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
         assert crit == f"REML criterion at convergence: {fixed_n.criterion:.4f}"
+
+        # Two quick edits: the first fit's answer must never be shown as the answer to the second.
+        first = lmmcore.fit("Biomass ~ Temp + (1 | Site)", data, reml=True)
+        ts.set_inputs(**{"model-formula": "Biomass ~ Temp + (1 | Site)"})
+        ts.set_inputs(**{"model-formula": engine.DEFAULT_FORMULA})
+        seen = set()
+        crit = _settled(
+            ts,
+            "summary-crit",
+            lambda v: seen.add(v) or v == f"REML criterion at convergence: {slopes.criterion:.4f}",
+        )
+        assert f"REML criterion at convergence: {first.criterion:.4f}" not in seen
         assert ts.is_ok
