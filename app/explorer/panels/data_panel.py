@@ -144,7 +144,7 @@ def data_server(input, output, session):
         if error:
             return _message(f"{error} The data in use did not change.")
         kept = good_upload.get()
-        return _message(kept.label, "success") if kept else None
+        return _message(f"{kept.label} (column types in the Data tab)", "success") if kept else None
 
     @render.text
     def example_description():

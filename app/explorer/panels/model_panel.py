@@ -99,6 +99,7 @@ def model_controls_ui(initial_formula: str, frame: pd.DataFrame):
             selected=list(state.interactions),
             inline=True,
         ),
+        ui.p("One slot per grouping factor; several give crossed factors.", class_="small text-muted mb-1"),
         *[_slot_ui(k, state, choices) for k in SLOTS],
         class_="lmm-model",
     )
