@@ -7,11 +7,10 @@ imported only when asked for.
 
 from __future__ import annotations
 
-import numbers
-
 import pandas as pd
 
 from lmmcore.errors import InferenceError
+from lmmcore.inference.executors import check_count
 from lmmcore.inference.levels import validate_level
 
 METHODS = ("wald", "profile", "boot", "sim")
@@ -62,7 +61,7 @@ def confint(
         from lmmcore.inference.profile import profile_intervals
 
         return profile_intervals(m, level)
-    count = _replicates(nsim, key)
+    count = DEFAULT_NSIM[key] if nsim is None else check_count("nsim", nsim)
     if key == "boot":
         from lmmcore.inference.bootstrap import bootstrap
 
@@ -70,11 +69,3 @@ def confint(
     from lmmcore.inference.posterior import sim
 
     return sim(m, count, seed).intervals(level)
-
-
-def _replicates(nsim, method: str) -> int:
-    if nsim is None:
-        return DEFAULT_NSIM[method]
-    if isinstance(nsim, bool) or not isinstance(nsim, numbers.Integral) or nsim < 1:
-        raise InferenceError(f"nsim must be a whole number of at least 1 (like 500); got {nsim!r}.")
-    return int(nsim)
