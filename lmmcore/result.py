@@ -212,14 +212,8 @@ class LmmResult:
         Series
             Predictions labelled by ``newdata``'s index (or the used rows' labels).
         """
-        values = _linear_predictor(self, newdata, re)
-        if newdata is None:
-            index = self.row_index
-        elif len(values) == len(newdata):
-            index = newdata.index
-        else:
-            index = pd.RangeIndex(len(values))
-        return pd.Series(values, index=index, name="predict")
+        index = self.row_index if newdata is None else newdata.index
+        return pd.Series(_linear_predictor(self, newdata, re), index=index, name="predict")
 
     def simulate(self, nsim: int = 1, seed: Any = None) -> pd.DataFrame:
         """Responses simulated from the fitted model (lme4's ``simulate``); see :func:`lmmcore.simulate`."""
