@@ -17,6 +17,7 @@ import pandas as pd
 from lmmcore import simulate as simulation
 from lmmcore import summary as presentation
 from lmmcore import tables as tabulation
+from lmmcore.design import encode_newdata
 from lmmcore.design.types import Design
 from lmmcore.fitting.optimize import SINGULAR_MESSAGE, OptimizerReport
 from lmmcore.fitting.solution import Solution
@@ -279,8 +280,6 @@ def _linear_predictor(m: LmmResult, newdata: pd.DataFrame | None, re: bool) -> n
     beta = m.solution.beta
     if newdata is None:
         return m.solution.fitted.copy() if re else m.design.X @ beta
-    from lmmcore.design import encode_newdata
-
     if not re:
         return np.asarray(encode_newdata(m.design, newdata)) @ beta
     X_new, per_term = encode_newdata(m.design, newdata, re=True)
