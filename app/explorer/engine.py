@@ -70,13 +70,9 @@ def load_example(name: str) -> pd.DataFrame:
 
 
 def describe_example(name: str) -> ExampleInfo:
-    """Description and suggested formula of a bundled data set, whatever shape ``describe`` returns."""
+    """Description and suggested formula of a bundled data set."""
     info = lmmcore.datasets.describe(name)
-    if isinstance(info, dict):
-        return ExampleInfo(name, str(info.get("description", "")), str(info.get("formula", "")))
-    if isinstance(info, tuple | list):
-        return ExampleInfo(name, str(info[0]), str(info[1]))
-    return ExampleInfo(name, str(getattr(info, "description", "")), str(getattr(info, "formula", "")))
+    return ExampleInfo(name, info.description, info.formula)
 
 
 def example_names() -> tuple[str, ...]:

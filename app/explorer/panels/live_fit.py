@@ -73,6 +73,10 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
         target, choice = request(), model()
         if choice.error:
             return FitOutcome(target, error=choice.error)
+        if fit_task.status() == "cancelled":
+            # Only ever the moment between a superseded fit and its replacement: keep the outputs as
+            # "in progress" rather than blanking them.
+            req(False, cancel_output="progress")
         result = fit_task.result()
         if result.request != target:
             req(False, cancel_output="progress")
@@ -92,7 +96,8 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
         target, choice = request(), model()
         if choice.error:
             return ui.div("Formula error: see the Model panel.", class_="text-danger")
-        running = fit_task.status() == "running" or wanted() != target or launched[0] != target
+        busy = fit_task.status() in ("running", "cancelled")
+        running = busy or wanted() != target or launched[0] != target
         if running:
             return ui.div(
                 ui.span(class_="spinner-border spinner-border-sm me-2", role="status"),
