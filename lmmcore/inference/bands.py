@@ -16,7 +16,8 @@ import pandas as pd
 
 from lmmcore.design import encode_newdata
 from lmmcore.inference.bootstrap import bootstrap
-from lmmcore.inference.executors import check_count, check_level
+from lmmcore.inference.executors import check_count
+from lmmcore.inference.levels import validate_level
 
 
 def predict_band(
@@ -53,7 +54,7 @@ def predict_band(
         ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles (R's default ``quantile``) of the
         bootstrapped predictions.
     """
-    level = check_level(level)
+    level = validate_level(level)
     nsim = check_count("nsim", nsim)
     boot = bootstrap(m, nsim=nsim, seed=seed, use_u=re)
     predictions = boot.beta @ _fixed_rows(m, newdata).T

@@ -31,11 +31,10 @@ from lmmcore.inference import batchfit
 from lmmcore.inference.executors import (
     ProgressCallback,
     check_count,
-    check_level,
     map_replicates,
     seed_entropy,
 )
-from lmmcore.inference.levels import interval_columns
+from lmmcore.inference.levels import interval_columns, validate_level
 from lmmcore.simulate import simulate_responses
 from lmmcore.varcomp import sdcor_names, theta_to_sdcor
 
@@ -94,7 +93,7 @@ class BootstrapResult:
         Rows are the parameters (then the statistic's columns, if any); columns ``"2.5 %"`` and
         ``"97.5 %"`` (for ``level = 0.95``).
         """
-        level = check_level(level)
+        level = validate_level(level)
         frame = self.draws if self.statistic is None else pd.concat([self.draws, self.statistic], axis=1)
         alpha = (1 - level) / 2
         columns = interval_columns(level)

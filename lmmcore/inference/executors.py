@@ -73,13 +73,6 @@ def check_count(name: str, value: object) -> int:
     return int(value)
 
 
-def check_level(level: object) -> float:
-    """A confidence level strictly between 0 and 1, or :class:`InferenceError` saying what to pass."""
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
-        raise InferenceError(f"level must be a number strictly between 0 and 1, such as 0.95; got {level!r}.")
-    return float(level)
-
-
 def seed_entropy(seed: object) -> int:
     """The entropy behind ``seed`` (a fresh one when ``seed`` is None)."""
     if seed is None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import math
+import numbers
 
 from lmmcore.errors import InferenceError
 
 
-def validate_level(level: float) -> float:
-    """The level as a float strictly between 0 and 1, else :class:`InferenceError`."""
-    try:
-        value = float(level)
-    except (TypeError, ValueError):
-        raise InferenceError(f"level must be a number between 0 and 1 (like 0.95), not {level!r}.") from None
-    if not 0.0 < value < 1.0 or math.isnan(value):
-        raise InferenceError(f"level must be strictly between 0 and 1 (like 0.95); got {level!r}.")
-    return value
+def validate_level(level: object) -> float:
+    """A confidence level as a float strictly between 0 and 1, else :class:`InferenceError`.
+
+    Only real numbers are accepted (not text, not booleans), the same for every interval method.
+    """
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise InferenceError(f"level must be a number strictly between 0 and 1, such as 0.95; got {level!r}.")
+    return float(level)
 
 
 def interval_columns(level: float) -> list[str]:

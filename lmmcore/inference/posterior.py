@@ -29,8 +29,8 @@ import pandas as pd
 import scipy.linalg
 import scipy.sparse
 
-from lmmcore.inference.executors import check_count, check_level, seed_entropy
-from lmmcore.inference.levels import interval_columns
+from lmmcore.inference.executors import check_count, seed_entropy
+from lmmcore.inference.levels import interval_columns, validate_level
 from lmmcore.varcomp import sdcor_names, split_theta
 
 # Random effects are drawn from a dense Cholesky factor of M; above this size (~70 MB) only fixed
@@ -75,7 +75,7 @@ class PosteriorDraws:
         SD and correlation rows are NaN: arm conditions on the estimated theta and does not simulate
         them.  ``sigma`` and the fixed effects come from the draws.
         """
-        level = check_level(level)
+        level = validate_level(level)
         probs = np.array([(1 - level) / 2, (1 + level) / 2])
         columns = interval_columns(level)
         rows = {name: [np.nan, np.nan] for name in self.sdcor_names[:-1]}

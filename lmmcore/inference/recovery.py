@@ -35,10 +35,10 @@ from lmmcore.inference import batch_criterion, batchfit
 from lmmcore.inference.executors import (
     ProgressCallback,
     check_count,
-    check_level,
     map_replicates,
     seed_entropy,
 )
+from lmmcore.inference.levels import validate_level
 from lmmcore.varcomp import sdcor_names, theta_to_sdcor
 
 # lme4's parameter names of the seed model, and the simulate_biomass argument holding each one's truth.
@@ -128,7 +128,7 @@ def recovery(
         REML (default) or maximum likelihood fits.
     """
     nrep = check_count("nrep", nrep)
-    level = check_level(level)
+    level = validate_level(level)
     entropy = seed_entropy(seed)
     parse_formula(formula)  # a bad formula fails here, before any replicate runs
     if callable(simulate_params):
