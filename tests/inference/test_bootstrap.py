@@ -16,8 +16,9 @@ from lmmcore.fit import fit
 from lmmcore.fitting import criterion_for
 from lmmcore.fitting.optimize import optimize_theta
 from lmmcore.inference import batchfit
-from lmmcore.inference.bootstrap import bootstrap, clear_cache, norm_inter, simulate_response
+from lmmcore.inference.bootstrap import bootstrap, clear_cache, simulate_response
 from lmmcore.inference.executors import replicate_rng
+from lmmcore.inference.percentile import norm_inter
 from tests.refs import as_frame
 
 MODELS = {
