@@ -233,6 +233,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     page.goto(app.url)
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
     formula = controller.InputText(page, "model-formula")
+    controller.InputCheckboxGroup(page, "model-fixed").expect_choices(["Temp", "N", "Site"])  # no response
 
     controller.InputCheckboxGroup(page, "model-interactions").set(["Temp:N"])
     formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp | Site)", timeout=FIT_TIMEOUT)

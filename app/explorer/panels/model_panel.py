@@ -48,6 +48,10 @@ class Choices:
     columns: list[str]
     groups: list[str]
 
+    def predictors(self, response: str) -> list[str]:
+        """Columns a fixed effect may use: all but the response."""
+        return [c for c in self.columns if c != response]
+
     @staticmethod
     def of(frame: pd.DataFrame) -> Choices:
         columns = [str(c) for c in frame.columns]
@@ -90,7 +94,11 @@ def model_controls_ui(initial_formula: str, frame: pd.DataFrame):
         ui.output_ui("builder_note"),
         ui.input_select("response", "Response", choices.responses, selected=state.response),
         ui.input_checkbox_group(
-            "fixed", "Fixed effects", choices.columns, selected=list(state.fixed), inline=True
+            "fixed",
+            "Fixed effects",
+            choices.predictors(state.response),
+            selected=list(state.fixed),
+            inline=True,
         ),
         ui.input_checkbox_group(
             "interactions",
@@ -139,7 +147,8 @@ def model_server(input, output, session, dataset, fit_error):
         """Set every control (choices and values) to ``state``, or clear the values when it is None."""
         shown = state or BuilderState(choices.responses[0] if choices.responses else _NONE)
         ui.update_select("response", choices=choices.responses, selected=shown.response)
-        ui.update_checkbox_group("fixed", choices=choices.columns, selected=list(shown.fixed), inline=True)
+        predictors = choices.predictors(shown.response)
+        ui.update_checkbox_group("fixed", choices=predictors, selected=list(shown.fixed), inline=True)
         ui.update_checkbox_group(
             "interactions", choices=_pairs(shown.fixed), selected=list(shown.interactions), inline=True
         )
@@ -197,6 +206,15 @@ def model_server(input, output, session, dataset, fit_error):
         pushed[0] = None
         if wanted != canonical(representable(text, choices)):
             ui.update_text("formula", value=compose(state))
+
+    @reactive.effect
+    @reactive.event(input.response, ignore_init=True)
+    def _predictor_choices():
+        response = input.response()
+        with reactive.isolate():
+            predictors = Choices.of(dataset().frame).predictors(response)
+            kept = [f for f in _tuple(input.fixed()) if f in predictors]
+        ui.update_checkbox_group("fixed", choices=predictors, selected=kept, inline=True)
 
     @reactive.effect
     @reactive.event(input.fixed, ignore_init=True)
