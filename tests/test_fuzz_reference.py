@@ -1,0 +1,110 @@
+"""``fit`` against lme4 1.1-31 on the fuzz models (``tests/reference/lme4/fuzz/*.json``).
+
+The models and their data come from ``tests/reference/make_fuzz_references.py`` (unbalanced groups,
+missing values, 3-column, crossed and nested random terms, factor interactions, calls, no intercept,
+numeric-looking group labels, factors inside random terms, truly-zero variance components, ML and REML).
+
+Tolerances as in ``test_fit_reference.py``: our criterion never above lme4's by more than 1e-6
+(relative); fixed effects and sigma to 1e-4 (relative); standard errors, theta, variance components and
+conditional modes/SDs to 1e-3.  lme4 stops at a tolerance and sometimes on a worse point of a flat or
+boundary surface: when our criterion is lower than lme4's by more than 1e-6 (relative), lme4's
+estimates belong to another point and are not compared.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lmmcore
+from tests.refs import REFERENCE_DIR, listify
+
+FUZZ_DIR = REFERENCE_DIR / "lme4" / "fuzz"
+DATA_DIR = REFERENCE_DIR / "data" / "fuzz"
+NAMES = sorted(p.stem for p in FUZZ_DIR.glob("*.json"))
+CRITERION_RTOL = 1e-6
+
+
+@cache
+def _data(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / f"{name}.csv")
+
+
+@cache
+def _fit(name: str):
+    ref = json.loads((FUZZ_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return lmmcore.fit(ref["formula"], _data(ref["data"]).copy(), reml=ref["REML"]), ref
+
+
+@pytest.fixture(params=NAMES)
+def case(request):
+    return _fit(request.param)
+
+
+def _same_optimum(m, ref) -> bool:
+    return abs(m.criterion - ref["criterion"]) <= CRITERION_RTOL * abs(ref["criterion"])
+
+
+def _skip_unless_same_optimum(m, ref):
+    if not _same_optimum(m, ref):
+        pytest.skip(f"lme4 stopped at a worse point ({ref['criterion']!r} > ours {m.criterion!r})")
+
+
+def test_criterion_is_at_most_lme4s(case):
+    m, ref = case
+    assert m.criterion <= ref["criterion"] + CRITERION_RTOL * abs(ref["criterion"])
+    assert m.criterion >= ref["criterion"] - 1e-3 * abs(ref["criterion"])  # the same model
+    assert abs(m.loglik - ref["logLik"]) <= 1e-3 * abs(ref["logLik"])
+
+
+def test_sizes_status_and_messages(case):
+    m, ref = case
+    assert m.nobs == ref["nobs"]
+    assert {str(k): v for k, v in m.ngroups.items()} == ref["ngroups"]
+    assert m.singular == ref["singular"]
+    lme4_rank_deficient = any("rank deficient" in s for s in listify(ref["messages"]))
+    assert any("rank deficient" in s for s in m.messages) == lme4_rank_deficient
+
+
+def test_fixed_effects_and_sigma(case):
+    m, ref = case
+    assert list(m.fixef.index) == list(ref["fixef"])
+    _skip_unless_same_optimum(m, ref)
+    np.testing.assert_allclose(m.fixef.to_numpy(), list(ref["fixef"].values()), rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(m.sigma, ref["sigma"], rtol=1e-4)
+    np.testing.assert_allclose(m.se[list(ref["se"])].to_numpy(), list(ref["se"].values()), rtol=1e-3)
+
+
+def test_theta_and_variance_components(case):
+    m, ref = case
+    assert list(m.theta.index) == listify(ref["theta_names"])
+    expected = pd.DataFrame(listify(ref["varcorr"]))
+    ours = m.varcorr
+    assert list(ours["grp"]) == list(expected["grp"])
+    assert list(ours["var1"].fillna("")) == list(expected["var1"].fillna(""))
+    assert list(ours["var2"].fillna("")) == list(expected["var2"].fillna(""))
+    _skip_unless_same_optimum(m, ref)
+    # a component at its boundary is only known to the optimizer's tolerance
+    np.testing.assert_allclose(m.theta.to_numpy(), listify(ref["theta"]), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(ours["vcov"], expected["vcov"], rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(ours["sdcor"], expected["sdcor"], rtol=1e-3, atol=1e-3)
+
+
+def test_conditional_modes_and_sds_by_level(case):
+    m, ref = case
+    assert list(m.ranef) == [r["group"] for r in listify(ref["ranef"])]
+    _skip_unless_same_optimum(m, ref)
+    for r in listify(ref["ranef"]):
+        levels, terms = [str(v) for v in listify(r["levels"])], listify(r["terms"])
+        modes = np.array(r["modes"], dtype=float).reshape(len(levels), len(terms))
+        condsd = np.array(r["condsd"], dtype=float).reshape(len(levels), len(terms))
+        ours, ours_sd = m.ranef[r["group"]], m.ranef_sd[r["group"]]
+        ours.index, ours_sd.index = ours.index.map(str), ours_sd.index.map(str)
+        assert sorted(ours.index) == sorted(levels) and list(ours.columns) == terms
+        atol = 1e-3 * max(np.abs(modes).max(), 1e-3)  # a mode near 0 is only known to the scale's 1e-3
+        np.testing.assert_allclose(ours.loc[levels].to_numpy(), modes, rtol=1e-3, atol=atol)
+        np.testing.assert_allclose(ours_sd.loc[levels].to_numpy(), condsd, rtol=1e-3, atol=1e-3 * m.sigma)
