@@ -62,6 +62,21 @@ MODELS = [
     ("singular_slope_uncorr", "fz_main", "ys ~ x + (x || g)", True),
     ("singular_crossed_ml", "fz_main", "y0 ~ x + (1 | g) + (1 | h)", False),
     ("interactions_numeric", "fz_main", "y ~ x * z + f + (1 | h)", True),
+    ("factor_numeric_levels", "fz_main", "y ~ x + factor(gid) + (1 | h)", True),
+    ("factor_colon_only", "fz_main", "y ~ f:x + (1 | g)", True),
+    ("factor_by_factor_no_margins", "fz_main", "y ~ x + f:f2 + (1 | g)", True),
+    ("power_of_sum", "fz_main", "y ~ (x + z + f)^2 + (1 | g)", True),
+    ("minus_one_after", "fz_main", "y ~ x * f - 1 + (1 | h)", False),
+    ("more_calls", "fz_main", "y ~ exp(z) + sqrt(w) + I(x * z) + (1 | g)", True),
+    ("three_crossed", "fz_main", "y ~ x + (1 | g) + (1 | h) + (1 | site)", True),
+    ("crossed_slope_on_small", "fz_main", "y ~ z + (1 | g) + (x | h)", True),
+    ("nested_slopes_ml", "fz_main", "y ~ x + (x | site/plot)", False),
+    ("interaction_group", "fz_main", "y ~ x + (1 | g:h)", True),
+    ("four_col", "fz_main", "y ~ x + z + log(w) + (1 + x + z + log(w) | g)", False),
+    ("large_scale", "fz_main", "I(y * 10000 + 1e+05) ~ x + (x | g)", True),
+    ("small_scale", "fz_main", "I(y/1000) ~ I(x * 1000) + (1 | g)", True),
+    ("numeric_groups_two", "fz_main", "y ~ x + (1 | gid) + (1 | g)", True),
+    ("interaction_in_random", "fz_main", "y ~ x * z + (x:z | g)", True),
 ]
 
 
