@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import select
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -93,12 +95,45 @@ def reset_executor() -> None:
     _executor = None
 
 
+def _exit_with(app_pid: int) -> None:
+    """Worker initializer: leave when the app process is gone.
+
+    A pool worker holds both ends of its task queue, so it never sees end-of-file when the app dies
+    without shutting the pool down (killed, crashed); the fork server then lives on too, as it stays up
+    while any worker holds its liveness pipe. A daemon thread waiting on the app's pid fixes both.
+    """
+
+    def watch() -> None:
+        if hasattr(os, "pidfd_open"):
+            try:
+                with open(os.pidfd_open(app_pid), "rb", buffering=0) as pidfd:
+                    select.select([pidfd], [], [])
+            except OSError:
+                pass  # already gone
+        else:
+            while _alive(app_pid):
+                time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="lmm-app-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _make_executor() -> ProcessPoolExecutor:
     # forkserver: workers fork from a clean server that preloaded (and exercised) the engine: fast, and
     # never forks the threads of the web server.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["explorer.warm_engine"])
     workers = int(os.environ.get(WORKERS_ENV, "2"))
-    executor = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
+    executor = ProcessPoolExecutor(
+        max_workers=max(1, workers), mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+    )
     executor.submit(_warm_up)
     return executor

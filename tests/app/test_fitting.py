@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from explorer import datasets, engine
@@ -54,3 +59,42 @@ def test_examples_carry_their_suggested_formula():
     pastes = datasets.example("Pastes")
     assert pastes.suggested_formula == engine.describe_example("Pastes").formula
     assert pastes.key == ("example", "Pastes")
+
+
+_POOL_OWNER = """
+import sys, time
+sys.path.insert(0, {app_dir!r})
+from explorer.fitting import get_executor
+executor = get_executor()
+executor.submit(int, 1).result(timeout=120)
+print(" ".join(str(pid) for pid in executor._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose (exited, waiting to be reaped by init).
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_pool_workers_exit_when_the_app_is_killed():
+    app_dir = str(Path(__file__).resolve().parents[2] / "app")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _POOL_OWNER.format(app_dir=app_dir)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        workers = [int(pid) for pid in owner.stdout.readline().split()]
+        assert workers and all(_alive(pid) for pid in workers)
+    finally:
+        owner.kill()  # no atexit, no pool shutdown: what a crash or SIGKILL leaves behind
+        owner.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
