@@ -84,21 +84,28 @@ def r_label(value: object) -> str:
 
 
 def is_categorical_dtype(dtype: object) -> bool:
-    """True for columns R would treat as factors: text, object, bool and pandas categoricals."""
+    """True for columns R would treat as factors: text, object, bool and pandas categoricals.
+
+    Dates, times and complex numbers are not factors in R either: they take the numeric path, which
+    refuses them with a message (a date as 2-level-per-day factor would silently make a huge X)."""
     if isinstance(dtype, np.dtype):  # the common case, without pandas' slower type checks
-        return dtype.kind not in "iuf"
+        return dtype.kind not in "iufcmM"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
         return True
+    if pd.api.types.is_datetime64_any_dtype(dtype):  # timezone-aware dates
+        return False
     return not pd.api.types.is_numeric_dtype(dtype)
 
 
 def describe_kind(series: pd.Series) -> str:
-    """A word for a column's type in messages: numeric, text, TRUE/FALSE, categorical."""
+    """A word for a column's type in messages: numeric, text, TRUE/FALSE, categorical, complex numbers."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return "categorical"
     if pd.api.types.is_bool_dtype(dtype):
         return "TRUE/FALSE"
+    if pd.api.types.is_complex_dtype(dtype):
+        return "complex numbers"
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
     return "text"
