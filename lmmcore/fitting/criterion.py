@@ -392,6 +392,13 @@ def make_criterion(design: Design, reml: bool = True) -> Criterion:
     """
     if not design.reterms:
         raise FitError("The formula has no random-effects term: add one such as (1 | group).")
+    if design.nobs <= design.p:
+        # the residual has n - p <= 0 degrees of freedom: sigma is 0 and the criterion undefined
+        raise FitError(
+            f"The fixed effects have {design.p} coefficients (after dropping collinear ones) but there are "
+            f"only {design.nobs} observations: use fewer fixed effects, or a factor with fewer levels "
+            "(is a numeric or date column being read as text?)."
+        )
     first, rest = design.reterms[0], design.reterms[1:]
     qr = sum(t.nlevels * t.k for t in rest)
     m = qr + design.p + 1
