@@ -25,11 +25,19 @@ from functools import partial
 import numpy as np
 from scipy.optimize import minimize
 
+from lmmcore.errors import FitError
+
 SINGULAR_TOL = 1e-4  # lme4's isSingular tolerance
 GRAD_TOL = 2e-3  # lme4's check.conv.grad
 HESS_TOL = 1e-6  # lme4's check.conv.hess
 DERIV_STEP = 1e-4  # lme4's deriv12 step
 SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
+# the criterion is +inf where the factorisation fails and overflows to nan on extreme scales
+_NOT_FINITE = (
+    "The criterion is not finite where the optimizer stopped: either the fixed effects reproduce the "
+    "response exactly (zero residuals: remove the fixed effects that explain it), or the response or "
+    "covariates are on an extreme scale (values near 1e200 or 1e-200: rescale them, e.g. I(y / 1e6))."
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,8 @@ def optimize_theta(
     restarted = _restart_off_boundary(counter, x, value)
     if restarted is not None:
         x, value, ok = search(counter, restarted, maxiter)
+    if not math.isfinite(value):
+        raise FitError(_NOT_FINITE)
     messages = [] if ok else ["Optimizer stopped before convergence (iteration limit)."]
     converged = ok
     if check_derivatives:
