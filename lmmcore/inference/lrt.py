@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lmmcore.errors import InferenceError
-from lmmcore.fitting.criterion import make_criterion
-from lmmcore.fitting.optimize import optimize_theta
+from lmmcore.inference.refit import refit_ml
 
 COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 
@@ -97,8 +96,4 @@ def _check_same_data(models, labels) -> None:
 
 def _ml_deviance(m) -> float:
     """-2 log-likelihood of the ML refit, started from the REML theta (lme4's ``refitML``)."""
-    criterion = make_criterion(m.design, reml=False)
-    report = optimize_theta(
-        criterion, theta0=np.asarray(m.solution.theta, dtype=float), check_derivatives=False
-    )
-    return float(report.objective)
+    return float(refit_ml(m)[1].objective)

@@ -25,9 +25,9 @@ import numpy as np
 from lmmcore.errors import FitError
 from lmmcore.fitting import criterion_for
 from lmmcore.fitting.criterion import make_criterion
-from lmmcore.fitting.optimize import optimize_theta
 from lmmcore.inference.boxed_newton import hessian_at, minimize_boxed
 from lmmcore.inference.deviance_parts import DevianceParts
+from lmmcore.inference.refit import refit_ml
 from lmmcore.varcomp import sdcor_names, sdcor_to_theta, theta_to_sdcor
 
 
@@ -92,9 +92,7 @@ class MLFit:
     def of(cls, m) -> MLFit:
         """``m`` itself when fitted by ML, else its ML refit (lme4's ``refitML``) from its theta."""
         if m.reml:
-            criterion = make_criterion(m.design, reml=False)
-            theta0 = np.asarray(m.solution.theta, dtype=float)
-            report = optimize_theta(criterion, theta0=theta0, check_derivatives=False)
+            criterion, report = refit_ml(m)
             solution = criterion.solve(np.asarray(report.theta, dtype=float))
         else:
             criterion, solution = criterion_for(m), m.solution
