@@ -173,8 +173,13 @@ class LmmResult:
             levels.setdefault(term.group, term.levels)
             cols = columns.setdefault(term.group, [])
             cols.extend((name, values[:, j]) for j, name in enumerate(term.names))
+        # columns from a list, not a dict: a term repeated on one factor keeps both columns, as in lme4
         return {
-            group: pd.DataFrame(dict(cols), index=pd.Index(list(levels[group]), name=group))
+            group: pd.DataFrame(
+                np.column_stack([values for _, values in cols]),
+                index=pd.Index(list(levels[group]), name=group),
+                columns=[name for name, _ in cols],
+            )
             for group, cols in columns.items()
         }
 
