@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lmmcore.design.collation import collation_key
 from lmmcore.errors import DataError
 
 BOOL_LEVELS = ("FALSE", "TRUE")
@@ -130,7 +131,8 @@ def categorical_values(series: pd.Series) -> Categorical:
     """The column as a factor with R's levels.
 
     pandas categoricals keep their category order; booleans get R's logical levels FALSE, TRUE;
-    numbers sort numerically with R's labels (``185``, ``2.5``); text sorts (code-point order).
+    numbers sort numerically with R's labels (``185``, ``2.5``); text sorts as R sorts it (ICU collation,
+    ``control < drug_A < Drug-b < Placebo``).
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -143,11 +145,18 @@ def categorical_values(series: pd.Series) -> Categorical:
     if pd.api.types.is_numeric_dtype(dtype):
         return numbers_as_factor(series.to_numpy())
     values = series.to_numpy(dtype=object, na_value=None)  # faster to factorize than a string Series
-    try:
-        codes, uniques = pd.factorize(values, sort=True)
-    except TypeError:  # mixed types in an object column: compare their text
-        codes, uniques = pd.factorize(series.map(str, na_action="ignore").to_numpy(dtype=object), sort=True)
-    return _unique_labels(codes.astype(np.int64), [str(u) for u in uniques])
+    codes, uniques = pd.factorize(values)
+    return _text_levels_sorted(codes.astype(np.int64), [str(u) for u in uniques])
+
+
+def _text_levels_sorted(codes: np.ndarray, labels: list[str]) -> Categorical:
+    """Levels in R's ``sort()`` order of text (ICU collation, see :mod:`lmmcore.design.collation`)."""
+    order = sorted(range(len(labels)), key=lambda i: collation_key(labels[i]))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    if labels:  # else every value is missing and every code is already -1
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return _unique_labels(codes, [labels[i] for i in order])
 
 
 def _object_booleans(series: pd.Series) -> bool:
