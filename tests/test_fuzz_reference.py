@@ -6,9 +6,10 @@ numeric-looking group labels, factors inside random terms, truly-zero variance c
 
 Tolerances as in ``test_fit_reference.py``: our criterion never above lme4's by more than 1e-6
 (relative); fixed effects and sigma to 1e-4 (relative); standard errors, theta, variance components and
-conditional modes/SDs to 1e-3.  lme4 stops at a tolerance and sometimes on a worse point of a flat or
-boundary surface: when our criterion is lower than lme4's by more than 1e-6 (relative), lme4's
-estimates belong to another point and are not compared.
+conditional modes/SDs to 1e-3.  lme4 stops at a tolerance and sometimes elsewhere on a flat or boundary
+surface (a 4 x 4 covariance, a term repeated on one factor): where its theta is further from ours than
+that tolerance (our criterion being no higher), the estimates are compared at lme4's theta, after
+checking that our criterion there is lme4's to 1e-8.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 
 import lmmcore
 from lmmcore.fitting import criterion_for
-from tests.refs import REFERENCE_DIR, listify
+from tests.refs import REFERENCE_DIR, at_theta, listify
 
 FUZZ_DIR = REFERENCE_DIR / "lme4" / "fuzz"
 DATA_DIR = REFERENCE_DIR / "data" / "fuzz"
@@ -42,17 +43,24 @@ def _fit(name: str):
 
 
 @pytest.fixture(params=NAMES)
-def case(request):
-    return _fit(request.param)
+def case_name(request):
+    return request.param
 
 
-def _same_optimum(m, ref) -> bool:
-    return abs(m.criterion - ref["criterion"]) <= CRITERION_RTOL * abs(ref["criterion"])
+@pytest.fixture
+def case(case_name):
+    return _fit(case_name)
 
 
-def _skip_unless_same_optimum(m, ref):
-    if not _same_optimum(m, ref):
-        pytest.skip(f"lme4 stopped at a worse point ({ref['criterion']!r} > ours {m.criterion!r})")
+def _theta_agrees(m, ref) -> bool:
+    return np.allclose(m.theta.to_numpy(), listify(ref["theta"]), rtol=1e-3, atol=1e-3)
+
+
+@cache
+def _compared(name: str):
+    """(the fit whose estimates are compared, lme4's reference): ours, or ours at lme4's theta."""
+    m, ref = _fit(name)
+    return (m if _theta_agrees(m, ref) else at_theta(m, listify(ref["theta"]))), ref
 
 
 def test_criterion_is_at_most_lme4s(case):
@@ -60,6 +68,9 @@ def test_criterion_is_at_most_lme4s(case):
     assert m.criterion <= ref["criterion"] + CRITERION_RTOL * abs(ref["criterion"])
     assert m.criterion >= ref["criterion"] - 1e-3 * abs(ref["criterion"])  # the same model
     assert abs(m.loglik - ref["logLik"]) <= 1e-3 * abs(ref["logLik"])
+    # the same function: our criterion at lme4's theta is lme4's criterion
+    at_lme4 = criterion_for(m)(np.array(listify(ref["theta"]), dtype=float))
+    assert at_lme4 == pytest.approx(ref["criterion"], rel=1e-8)
 
 
 def test_sizes_status_and_messages(case):
@@ -75,24 +86,25 @@ def test_sizes_status_and_messages(case):
     assert any("rank deficient" in s for s in m.messages) == lme4_rank_deficient
 
 
-def test_fixed_effects_and_sigma(case):
-    m, ref = case
+def test_fixed_effects_and_sigma(case_name):
+    m, ref = _compared(case_name)
     assert list(m.fixef.index) == list(ref["fixef"])
-    _skip_unless_same_optimum(m, ref)
     np.testing.assert_allclose(m.fixef.to_numpy(), list(ref["fixef"].values()), rtol=1e-4, atol=1e-8)
     np.testing.assert_allclose(m.sigma, ref["sigma"], rtol=1e-4)
     np.testing.assert_allclose(m.se[list(ref["se"])].to_numpy(), list(ref["se"].values()), rtol=1e-3)
 
 
-def test_theta_and_variance_components(case):
-    m, ref = case
+def test_theta_and_variance_components(case_name):
+    m, ref = _compared(case_name)
     assert list(m.theta.index) == listify(ref["theta_names"])
     expected = pd.DataFrame(listify(ref["varcorr"]))
     ours = m.varcorr
     assert list(ours["grp"]) == list(expected["grp"])
     assert list(ours["var1"].fillna("")) == list(expected["var1"].fillna(""))
     assert list(ours["var2"].fillna("")) == list(expected["var2"].fillna(""))
-    _skip_unless_same_optimum(m, ref)
+    ours_fit, _ = _fit(case_name)
+    if not _theta_agrees(ours_fit, ref):  # lme4 stopped elsewhere: only if no lower than we did
+        assert ours_fit.criterion <= ref["criterion"] + 1e-9 * abs(ref["criterion"])
     # a component at its boundary is only known to the optimizer's tolerance
     np.testing.assert_allclose(m.theta.to_numpy(), listify(ref["theta"]), rtol=1e-3, atol=1e-3)
     # ...so a (co)variance to about 1e-4 of the residual variance, an SD or correlation to 1e-3
@@ -100,10 +112,9 @@ def test_theta_and_variance_components(case):
     np.testing.assert_allclose(ours["sdcor"], expected["sdcor"], rtol=1e-3, atol=1e-3)
 
 
-def test_conditional_modes_and_sds_by_level(case):
-    m, ref = case
+def test_conditional_modes_and_sds_by_level(case_name):
+    m, ref = _compared(case_name)
     assert list(m.ranef) == [r["group"] for r in listify(ref["ranef"])]
-    _skip_unless_same_optimum(m, ref)
     for r in listify(ref["ranef"]):
         levels, terms = [str(v) for v in listify(r["levels"])], listify(r["terms"])
         modes = np.array(r["modes"], dtype=float).reshape(len(levels), len(terms))

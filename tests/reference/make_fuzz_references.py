@@ -77,6 +77,12 @@ MODELS = [
     ("small_scale", "fz_main", "I(y/1000) ~ I(x * 1000) + (1 | g)", True),
     ("numeric_groups_two", "fz_main", "y ~ x + (1 | gid) + (1 | g)", True),
     ("interaction_in_random", "fz_main", "y ~ x * z + (x:z | g)", True),
+    ("mixed_case_labels", "fz_main", "y ~ x + lab + (1 | g)", True),
+    ("mixed_case_labels_by_numeric", "fz_main", "y ~ lab * x + (1 | h)", False),
+    ("duplicated_term", "fz_main", "y ~ x + (1 | g) + (1 | g)", True),
+    ("two_slopes_on_two_factors", "fz_main", "y ~ x + z + (1 + x | g) + (1 + z | h)", True),
+    ("factor_4_levels_in_random", "fz_main", "y ~ x + f2 + (1 + f2 | g)", True),
+    ("grouped_by_fixed_factor", "fz_main", "y ~ x + (1 | g) + (1 | f2)", True),
 ]
 
 
@@ -143,6 +149,8 @@ def _main_data(rng: np.random.Generator) -> pd.DataFrame:
     for column, count in [("y", 3), ("x", 4), ("f", 3), ("g", 2), ("w", 2), ("h", 2)]:
         rows = rng.choice(n, count, replace=False)
         data.loc[rows, column] = np.nan
+    # mixed case and punctuation: R's factor() sorts them with ICU's collation, not by code point
+    data["lab"] = np.random.default_rng(99).choice(["control", "Placebo", "drug_A", "Drug-b"], n)
     return data
 
 
