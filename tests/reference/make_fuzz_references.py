@@ -83,6 +83,19 @@ MODELS = [
     ("two_slopes_on_two_factors", "fz_main", "y ~ x + z + (1 + x | g) + (1 + z | h)", True),
     ("factor_4_levels_in_random", "fz_main", "y ~ x + f2 + (1 + f2 | g)", True),
     ("grouped_by_fixed_factor", "fz_main", "y ~ x + (1 | g) + (1 | f2)", True),
+    ("numeric_groups_with_na", "fz_main", "y ~ x + factor(gid2) + (1 | g)", True),
+    ("numeric_groups_with_na_random", "fz_main", "y ~ x + (x | gid2)", True),
+    ("logical_with_na", "fz_main", "y ~ x + flag + (1 | g)", True),
+    ("logical_group", "fz_main", "y ~ x + (1 | flag) + (1 | h)", True),
+    ("no_spaces", "fz_main", "y~x*z+(x||g)", True),
+    ("x_colon_x", "fz_main", "y ~ x + x:x + z + (1 | g)", True),
+    ("minus_interaction", "fz_main", "y ~ (x + z)^2 - x:z + (1 | g)", True),
+    ("fixed_nesting", "fz_main", "y ~ f/x + (1 | g)", True),
+    ("slash_group_three", "fz_main", "y ~ x + (1 | g/h)", True),
+    ("overlapping_intercepts", "fz_main", "y ~ x + (1 + x | g) + (1 | g)", True),
+    ("call_by_factor", "fz_main", "y ~ I(x^2):f + x + (1 | g)", True),
+    ("factor_random_second", "fz_main", "y ~ x + (1 | g) + (0 + f | h)", True),
+    ("duplicate_column_via_I", "fz_main", "y ~ x + I(x) + (1 | g)", False),
 ]
 
 
@@ -151,6 +164,10 @@ def _main_data(rng: np.random.Generator) -> pd.DataFrame:
         data.loc[rows, column] = np.nan
     # mixed case and punctuation: R's factor() sorts them with ICU's collation, not by code point
     data["lab"] = np.random.default_rng(99).choice(["control", "Placebo", "drug_A", "Drug-b"], n)
+    extra = np.random.default_rng(100)
+    data["gid2"] = data["gid"].where(extra.random(n) > 0.03)  # float with NaN: labels 5, 10, not 5.0
+    flag = pd.Series(np.where(extra.random(n) > 0.5, "TRUE", "FALSE"))  # R's logicals, as read.csv reads them
+    data["flag"] = flag.where(extra.random(n) > 0.03)
     return data
 
 
