@@ -105,6 +105,15 @@ REFUSED = [
         "rename",
     ),
     ("no random term", "y ~ x", lambda d: d, FitError, "random-effects term"),
+    (
+        "ordered categorical (lme4: polynomial contrasts)",
+        "y ~ x + o + (1 | g)",
+        lambda d: d.assign(
+            o=pd.Categorical(np.resize(["lo", "mid", "hi"], len(d)), ["lo", "mid", "hi"], ordered=True)
+        ),
+        DataError,
+        "as_unordered",
+    ),
     ("single-level factor", "y ~ f + (1 | g)", lambda d: d.assign(f="a"), DataError, "single level"),
 ]
 
@@ -145,6 +154,12 @@ ACCEPTED = [
         "nullable floats",
         "y ~ x + (1 | g)",
         lambda d: d.assign(x=pd.array(d.x, dtype="Float64")),
+        None,
+    ),
+    (
+        "ordered categorical as grouping factor",
+        "y ~ x + (1 | g)",
+        lambda d: d.assign(g=pd.Categorical(d.g, sorted(set(d.g)), ordered=True)),
         None,
     ),
     ("collinear covariate", "y ~ x + x2 + (1 | g)", lambda d: d.assign(x2=2 * d.x + 1), "rank deficient"),

@@ -108,6 +108,7 @@ def model_frame(spec: FormulaSpec, data: pd.DataFrame) -> ModelFrame:
     check_columns_exist(spec, used, data)
     source = ColumnSource(data)
     _check_response_type(spec.response, source)
+    _check_no_ordered_factors(exprs, source)
 
     evaluate = Evaluator(source)
     response = evaluate(spec.response)
@@ -138,6 +139,21 @@ def _check_response_type(response: Expr, source: ColumnSource) -> None:
         raise DataError(f"response '{response.name}' is {kind}; choose a numeric column")
     if isinstance(response, Call) and response.func == "factor":
         raise DataError(f"response '{expr_label(response)}' is categorical; choose a numeric column")
+
+
+def _check_no_ordered_factors(exprs: tuple[Expr, ...], source: ColumnSource) -> None:
+    """An ordered pandas categorical is R's ordered factor, which lme4 codes by polynomial contrasts
+    (``f.L``, ``f.Q``); lmmcore has treatment contrasts only, so it refuses rather than differ silently."""
+    for expr in exprs:
+        inner = expr.args[0] if isinstance(expr, Call) and expr.func == "factor" and expr.args else expr
+        if isinstance(inner, Variable):
+            dtype = source.series(inner.name).dtype
+            if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+                raise DataError(
+                    f"column '{inner.name}' is an ordered categorical: lme4 would code it by polynomial "
+                    f"contrasts ({inner.name}.L, {inner.name}.Q, ...), which lmmcore does not support; make "
+                    f"it unordered (data['{inner.name}'].cat.as_unordered()) for treatment contrasts"
+                )
 
 
 def _dropped_message(count: int, missing: dict[str, np.ndarray]) -> str:
