@@ -167,7 +167,21 @@ def _object_booleans(series: pd.Series) -> bool:
 def numbers_as_factor(values: np.ndarray) -> Categorical:
     """R's ``factor()`` of numbers: levels sorted numerically, labelled as R prints them."""
     codes, uniques = pd.factorize(values, sort=True)
+    if _whole_numbers(uniques):
+        uniques = uniques.astype(np.int64)
     return _unique_labels(codes.astype(np.int64), [r_label(u) for u in uniques])
+
+
+def _whole_numbers(uniques: np.ndarray) -> bool:
+    """Floats that are all whole numbers in R's integer range: labelled as integers (``100000``).
+
+    R reads such a file column as integers; pandas reads it as floats as soon as one value is missing,
+    and keeps floats in every subset (``dropna``, new data for predict), so the labels must not depend
+    on the missing values.  (A double computed in R would print ``1e+05``.)
+    """
+    if uniques.dtype.kind != "f" or uniques.size == 0:
+        return False
+    return bool(np.all(uniques == np.round(uniques)) and np.abs(uniques).max() <= np.iinfo(np.int32).max)
 
 
 def _unique_labels(codes: np.ndarray, labels: list[str]) -> Categorical:
