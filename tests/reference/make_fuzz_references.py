@@ -96,6 +96,8 @@ MODELS = [
     ("call_by_factor", "fz_main", "y ~ I(x^2):f + x + (1 | g)", True),
     ("factor_random_second", "fz_main", "y ~ x + (1 | g) + (0 + f | h)", True),
     ("duplicate_column_via_I", "fz_main", "y ~ x + I(x) + (1 | g)", False),
+    ("integer_labels_with_na", "fz_main", "y ~ x + factor(big_id) + (1 | h)", True),
+    ("integer_groups_with_na", "fz_main", "y ~ x + (1 | big_id)", True),
 ]
 
 
@@ -166,6 +168,8 @@ def _main_data(rng: np.random.Generator) -> pd.DataFrame:
     data["lab"] = np.random.default_rng(99).choice(["control", "Placebo", "drug_A", "Drug-b"], n)
     extra = np.random.default_rng(100)
     data["gid2"] = data["gid"].where(extra.random(n) > 0.03)  # float with NaN: labels 5, 10, not 5.0
+    # whole numbers with NA: R reads integers (labels 50000, 1e+05 only for doubles); pandas reads floats
+    data["big_id"] = (data["gid"] * 10000).where(extra.random(n) > 0.03)
     flag = pd.Series(np.where(extra.random(n) > 0.5, "TRUE", "FALSE"))  # R's logicals, as read.csv reads them
     data["flag"] = flag.where(extra.random(n) > 0.03)
     return data
