@@ -59,11 +59,14 @@ def _warning_box(messages: list[str]):
 
 @module.server
 def summary_server(input, output, session, outcome, dataset):
+    # Every output here is cheap, and tables in a hidden tab were sometimes never reported visible
+    # again by the browser (left "recalculating" with the previous fit's rows): never suspend them.
     @reactive.calc
     def fitted():
         current = outcome()
         return current if current.ok else None
 
+    @output(suspend_when_hidden=False)
     @render.ui
     def message():
         current = outcome()
@@ -74,6 +77,7 @@ def summary_server(input, output, session, outcome, dataset):
             class_="alert alert-danger small lmm-no-fit",
         )
 
+    @output(suspend_when_hidden=False)
     @render.text
     def crit():
         current = fitted()
@@ -82,21 +86,25 @@ def summary_server(input, output, session, outcome, dataset):
         label = "REML criterion at convergence" if current.request.reml else "Deviance"
         return f"{label}: {float(current.result.criterion):.4f}"
 
+    @output(suspend_when_hidden=False)
     @render.code
     def summary_text():
         current = fitted()
         return "" if current is None else current.result.summary()
 
+    @output(suspend_when_hidden=False)
     @render.table
     def info():
         current = fitted()
         return None if current is None else model_info(current.result, current.request.reml)
 
+    @output(suspend_when_hidden=False)
     @render.table
     def random():
         current = fitted()
         return None if current is None else format_numbers(random_effects(current.result))
 
+    @output(suspend_when_hidden=False)
     @render.table
     def fixed():
         current = fitted()
@@ -109,10 +117,12 @@ def summary_server(input, output, session, outcome, dataset):
             return {"model": [], "random": [], "notes": []}
         return summary_warnings(current.result, len(dataset().frame))
 
+    @output(suspend_when_hidden=False)
     @render.ui
     def model_warnings():
         return _warning_box(warnings()["model"])
 
+    @output(suspend_when_hidden=False)
     @render.ui
     def notes():
         lines = warnings()["notes"]
@@ -122,6 +132,7 @@ def summary_server(input, output, session, outcome, dataset):
             ui.tags.b("Engine messages"), *[ui.div(line) for line in lines], class_="small text-muted mb-2"
         )
 
+    @output(suspend_when_hidden=False)
     @render.ui
     def random_warnings():
         return _warning_box(warnings()["random"])
