@@ -26,6 +26,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from lmmcore.errors import FitError
+from lmmcore.fitting.blocks import lower_pairs
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular tolerance
 GRAD_TOL = 2e-3  # lme4's check.conv.grad
@@ -108,6 +109,10 @@ def optimize_theta(
     converged = ok
     if check_derivatives:
         x, value, derivative_messages = _check_and_polish(counter, x, value)
+        if terms is not None and _not_a_minimum(derivative_messages):
+            rescaled = _rescaled_search(counter, x, value, terms, maxiter)
+            if rescaled is not None:
+                x, value, derivative_messages = _check_and_polish(counter, *rescaled)
         messages.extend(derivative_messages)
         converged = ok and not any(m.startswith("Model failed") for m in derivative_messages)
     singular = bool(np.any(x[lower == 0] < SINGULAR_TOL))
@@ -231,6 +236,54 @@ def _bfgs(value_and_gradient, x: np.ndarray, maxiter: int, ftol: float = 1e-10, 
         if done:
             return x, f, True
     return x, f, False
+
+
+def _not_a_minimum(derivative_messages: list[str]) -> bool:
+    failed = ("Model failed to converge", "unable to evaluate scaled gradient")
+    return any(m.startswith(failed) for m in derivative_messages)
+
+
+class _Rescaled:
+    """The criterion in ``phi = s * theta``: each row of a term's factor T times its covariate's scale.
+
+    ``Z T = (Z D^-1)(D T)`` with ``D`` the columns' root mean squares, so in phi every random-effects
+    covariate has unit scale.  BFGS from lme4's start can stall on a covariate of scale 1e-3 (its theta
+    near 250: the gradient at 1 is ~1e-6 of the others); in phi it is an ordinary problem.
+    """
+
+    def __init__(self, counter: _Counter, scale: np.ndarray):
+        self.counter, self.scale = counter, scale
+        self.lower = counter.lower * scale
+
+    def __call__(self, phi) -> float:
+        return self.counter(phi / self.scale)
+
+    def value_and_gradient(self, phi):
+        value, grad = self.counter.value_and_gradient(phi / self.scale)
+        return value, grad / self.scale
+
+
+def _covariate_scales(terms) -> np.ndarray:
+    """Per theta entry, the root mean square of the covariate of its row of T (1 for an intercept)."""
+    parts = []
+    for term in terms:
+        rms = np.sqrt(np.mean(np.square(term.z), axis=0))
+        rows, _ = lower_pairs(term.k)
+        parts.append(rms[rows])
+    scale = np.concatenate(parts)
+    return np.where(scale > 0, scale, 1.0)
+
+
+def _rescaled_search(counter: _Counter, x: np.ndarray, value: float, terms, maxiter: int):
+    """(theta, value) of a BFGS search in covariate units from ``x``, when it ends lower; else None.
+
+    Only for fits that fail lme4's derivative checks, so well-scaled fits keep their path and numbers.
+    """
+    rescaled = _Rescaled(counter, _covariate_scales(terms))
+    phi, found, _ = _minimise_folded(rescaled, x * rescaled.scale, maxiter, terms)
+    if not found < value:
+        return None
+    return phi / rescaled.scale, found
 
 
 def _fold_signs(theta: np.ndarray, terms) -> np.ndarray:
