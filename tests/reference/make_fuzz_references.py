@@ -98,6 +98,10 @@ MODELS = [
     ("duplicate_column_via_I", "fz_main", "y ~ x + I(x) + (1 | g)", False),
     ("integer_labels_with_na", "fz_main", "y ~ x + factor(big_id) + (1 | h)", True),
     ("integer_groups_with_na", "fz_main", "y ~ x + (1 | big_id)", True),
+    ("slope_small_scale", "fz_main", "y ~ x + (1 + I(x/1000) | g)", True),
+    ("slope_small_scale_uncorr", "fz_main", "y ~ I(x/1000) + (I(x/1000) || g)", True),
+    ("slope_large_scale_ml", "fz_main", "y ~ x + (1 + I(x * 1000) | g)", False),
+    ("slope_far_from_zero", "fz_main", "y ~ I(x + 1000) + (I(x + 1000) | g)", True),
 ]
 
 
