@@ -102,6 +102,9 @@ MODELS = [
     ("slope_small_scale_uncorr", "fz_main", "y ~ I(x/1000) + (I(x/1000) || g)", True),
     ("slope_large_scale_ml", "fz_main", "y ~ x + (1 + I(x * 1000) | g)", False),
     ("slope_far_from_zero", "fz_main", "y ~ I(x + 1000) + (I(x + 1000) | g)", True),
+    ("factor_double_bar", "fz_main", "y ~ x + (f || g)", True),
+    ("interaction_double_bar", "fz_main", "y ~ x + (x * z || g)", False),
+    ("factor_and_numeric_double_bar", "fz_main", "y ~ x + (f + x || site)", True),
 ]
 
 
