@@ -81,6 +81,13 @@ REFUSED = [
         DataError,
         "dates or times",
     ),
+    (
+        "period covariate",
+        "y ~ t + (1 | g)",
+        lambda d: d.assign(t=pd.period_range("2020-01", periods=len(d), freq="M")),
+        DataError,
+        "dates or times",
+    ),
     ("complex covariate", "y ~ x + (1 | g)", lambda d: d.assign(x=d.x + 1j), DataError, "complex"),
     (
         "numbers stored as text (one level per row)",
@@ -192,3 +199,10 @@ def test_random_slope_on_a_constant_fits_or_refuses_cleanly(base):
 def test_boolean_covariate_is_a_two_level_factor(base):
     m = lmmcore.fit("y ~ b + (1 | g)", base.assign(b=base.x > 0))
     assert list(m.fixef.index) == ["(Intercept)", "bTRUE"]
+
+
+def test_unhashable_values_are_compared_as_text(base):
+    # lists in an object column (a JSON import) group by their text, as before; never a TypeError
+    m = lmmcore.fit("y ~ x + (1 | l)", base.assign(l=[[i // 6] for i in range(len(base))]))
+    plain = lmmcore.fit("y ~ x + (1 | g)", base)
+    assert m.ngroups == {"l": 10} and m.criterion == pytest.approx(plain.criterion, rel=1e-9)

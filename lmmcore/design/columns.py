@@ -93,7 +93,7 @@ def is_categorical_dtype(dtype: object) -> bool:
         return dtype.kind not in "iufcmM"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
         return True
-    if pd.api.types.is_datetime64_any_dtype(dtype):  # timezone-aware dates
+    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
         return False
     return not pd.api.types.is_numeric_dtype(dtype)
 
@@ -120,7 +120,11 @@ def numeric_values(series: pd.Series, name: str) -> np.ndarray:
             f"column '{name}' is {describe_kind(series)}, not numeric; use a numeric column here, "
             f"or factor({name}) to treat it as categorical"
         )
-    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+    if (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    ):
         raise DataError(f"column '{name}' holds dates or times; convert it to a number first")
     if isinstance(dtype, np.dtype):  # numpy ints and floats hold no pd.NA: skip pandas' NA scan
         return np.asarray(series.to_numpy(), dtype=np.float64)
@@ -145,7 +149,10 @@ def categorical_values(series: pd.Series) -> Categorical:
     if pd.api.types.is_numeric_dtype(dtype):
         return numbers_as_factor(series.to_numpy())
     values = series.to_numpy(dtype=object, na_value=None)  # faster to factorize than a string Series
-    codes, uniques = pd.factorize(values)
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # unhashable values (lists, dicts): compare their text
+        codes, uniques = pd.factorize(series.map(str, na_action="ignore").to_numpy(dtype=object))
     return _text_levels_sorted(codes.astype(np.int64), [str(u) for u in uniques])
 
 
