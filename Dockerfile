@@ -4,7 +4,7 @@
 FROM python:3.12-slim
 
 # One BLAS thread: the app's fits are small and concurrent, and threaded OpenBLAS competing with other
-# processes slowed a large fit 3-6x in our benchmarks. Override with `docker run -e`.
+# processes made fits several times slower on a busy machine. Override with `docker run -e`.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
