@@ -30,7 +30,14 @@ def _dates(n):
 REFUSED = [
     ("empty rows", "y ~ x + (1 | g)", lambda d: d.iloc[:0], DataError, "empty"),
     ("no columns", "y ~ x + (1 | g)", lambda d: pd.DataFrame(), DataError, "empty"),
-    ("one row", "y ~ x + (1 | g)", lambda d: d.iloc[:1], LmmError, "choose"),
+    ("one row", "y ~ x + (1 | g)", lambda d: d.iloc[:1], DataError, "only 1 row"),
+    (
+        "one complete row",
+        "y ~ x + (1 | g)",
+        lambda d: d.assign(y=np.r_[1.0, [np.nan] * (len(d) - 1)]),
+        DataError,
+        "only 1 row",
+    ),
     ("response all NaN", "y ~ x + (1 | g)", lambda d: d.assign(y=np.nan), DataError, "no complete rows"),
     ("group all NaN", "y ~ x + (1 | g)", lambda d: d.assign(g=np.nan), DataError, "no complete rows"),
     ("group all None", "y ~ x + (1 | g)", lambda d: d.assign(g=None), DataError, "no complete rows"),

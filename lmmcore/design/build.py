@@ -89,6 +89,11 @@ def _check_data(data: object) -> None:
 
 
 def _check_response(y: np.ndarray, name: str) -> None:
+    if y.shape[0] == 1:
+        raise DataError(
+            "only 1 row is complete (no missing value in the columns used); a mixed model needs several "
+            "observations in each of several groups: use more data or columns with fewer missing values"
+        )
     if y.shape[0] > 0 and np.all(y == y[0]):
         raise DataError(
             f"response '{name}' is constant (every used value is {y[0]:g}); choose a response that varies"
