@@ -72,8 +72,19 @@ class OptimizerReport:
     singular: bool
 
 
+#: Criterion evaluations one fit may spend (lme4's bobyqa ``maxfun`` default): bounds the time of a
+#: fit whose random-effects structure has very many parameters (a 16-level factor as a correlated slope
+#: has 136 and took 16,595 evaluations).
+MAXFUN = 10_000
+
+
 def optimize_theta(
-    criterion, theta0=None, *, check_derivatives: bool = True, maxiter: int = 1000
+    criterion,
+    theta0=None,
+    *,
+    check_derivatives: bool = True,
+    maxiter: int = 1000,
+    maxfun: int = MAXFUN,
 ) -> OptimizerReport:
     """Minimise ``criterion`` over theta subject to ``theta >= criterion.lower``.
 
@@ -89,12 +100,23 @@ def optimize_theta(
         they cost about ``2 ntheta^2`` evaluations).
     maxiter : int
         Iteration limit of the quasi-Newton search.
+    maxfun : int
+        Budget of criterion evaluations (gradients count as the evaluations they cost); when it runs out
+        the best theta seen is returned with ``converged`` False and a message saying what to simplify.
     """
     lower = np.asarray(criterion.lower, dtype=float)
     x = np.array(criterion.theta0 if theta0 is None else theta0, dtype=float)
     x = np.maximum(x, lower)
-    counter = _Counter(criterion, lower)
+    counter = _Counter(criterion, lower, maxfun)
     terms = getattr(getattr(criterion, "design", None), "reterms", None)
+    try:
+        return _optimize(counter, x, check_derivatives, maxiter, terms)
+    except _BudgetSpent:
+        return _out_of_budget(counter, terms, maxfun)
+
+
+def _optimize(counter, x, check_derivatives: bool, maxiter: int, terms) -> OptimizerReport:
+    lower = counter.lower
     if terms is None:
         name, search = "L-BFGS-B", _minimise
     else:
@@ -129,23 +151,55 @@ def optimize_theta(
     )
 
 
-class _Counter:
-    """The criterion with a count of evaluations (a gradient counts as the evaluations it costs)."""
+class _BudgetSpent(Exception):
+    """The evaluation budget ran out (internal: ``optimize_theta`` turns it into a report)."""
 
-    def __init__(self, criterion, lower):
+
+def _out_of_budget(counter: _Counter, terms, maxfun: int) -> OptimizerReport:
+    x, value = counter.best
+    if not math.isfinite(value):
+        raise FitError(_NOT_FINITE)
+    if terms is not None:
+        x = _fold_signs(x, terms)
+    singular = bool(np.any(x[counter.lower == 0] < SINGULAR_TOL))
+    message = (
+        f"Model failed to converge: the optimizer used its budget of {maxfun} criterion evaluations "
+        f"({len(x)} covariance parameters); simplify the random effects, e.g. fewer slopes, "
+        "uncorrelated terms (||) or a factor with fewer levels."
+    )
+    messages = ([SINGULAR_MESSAGE] if singular else []) + [message]
+    return OptimizerReport(x, value, counter.nfev, False, "BFGS", tuple(messages), singular)
+
+
+class _Counter:
+    """The criterion with a count of evaluations (a gradient counts as the evaluations it costs), the
+    best point seen, and a budget."""
+
+    def __init__(self, criterion, lower, maxfun: int = MAXFUN):
         self.criterion = criterion
         self.lower = lower
+        self.maxfun = maxfun
         self.nfev = 0
+        self.best = (np.array(criterion.theta0, dtype=float), math.inf)
+
+    def _record(self, x, value: float) -> None:
+        if value < self.best[1]:
+            self.best = (np.array(x, dtype=float), value)
+        if self.nfev >= self.maxfun:
+            raise _BudgetSpent
 
     def __call__(self, x) -> float:
         self.nfev += 1
-        return self.criterion(x)
+        value = self.criterion(x)
+        self._record(x, value)
+        return value
 
     def value_and_gradient(self, x):
         if hasattr(self.criterion, "value_and_gradient"):
             before = self.criterion.nfev
             out = self.criterion.value_and_gradient(x)
             self.nfev += self.criterion.nfev - before
+            self._record(x, out[0])
             return out
         value = self(x)
         grad = np.empty_like(x)
