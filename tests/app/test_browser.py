@@ -256,6 +256,14 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
         f"Deviance: {expected.criterion:.4f}", timeout=FIT_TIMEOUT
     )
     formula.expect_value("Biomass ~ N + (1 | Site)")
+
+    # Terms typed in another order than the checkboxes: read back, never rewritten.
+    typed = "Biomass ~ N + Temp + N:Temp + (1 | Site)"
+    page.locator("#model-formula").fill(typed)
+    page.locator("#model-formula").press("Enter")
+    controller.InputCheckboxGroup(page, "model-interactions").expect_selected(["Temp:N"], timeout=FIT_TIMEOUT)
+    page.wait_for_timeout(1000)
+    formula.expect_value(typed)
     page.screenshot(path=shots / "10_builder.png", full_page=True)
 
 

@@ -2,12 +2,14 @@
 write it, and the REML / ML switch.
 
 The builder writes the formula when a user changes a control; the formula is read back into the controls
-when it can be expressed by them. Every push to the controls sets all of them, and the echo of a push is
-recognised (it equals the pushed state), so a push never rewrites the formula.
+when it can be expressed by them. Every push to the controls sets all of them, and its echo is recognised:
+while the browser's answers arrive (possibly in several messages) every control holds either its value
+before the push or the pushed one, and such a mix is never taken for a user's choice.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -29,6 +31,8 @@ from ..formula_builder import (
 
 _NONE = ""
 SLOTS = range(1, MAX_RANDOM_SLOTS + 1)
+# How long the browser may take to report a push back before a value equal to the old one is a user's.
+ECHO_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -117,14 +121,68 @@ def _tuple(value) -> tuple[str, ...]:
     return tuple(value) if value else ()
 
 
+CONTROL_IDS = ("response", "fixed", "interactions") + tuple(
+    f"re{k}_{part}" for k in SLOTS for part in ("group", "struct", "slopes", "inner")
+)
+
+
+MULTI_CONTROLS = {"fixed", "interactions"} | {f"re{k}_slopes" for k in SLOTS}
+
+
+def control_values(state: BuilderState) -> dict[str, object]:
+    """The value each control holds when it shows ``state`` (as the browser reports it back)."""
+    values: dict[str, object] = {
+        "response": state.response,
+        "fixed": tuple(state.fixed),
+        "interactions": tuple(state.interactions),
+    }
+    for k in SLOTS:
+        slot = state.random[k - 1] if k <= len(state.random) else RandomSlot(_NONE)
+        values |= {
+            f"re{k}_group": slot.group,
+            f"re{k}_struct": slot.structure,
+            f"re{k}_slopes": tuple(slot.slopes),
+            f"re{k}_inner": slot.inner,
+        }
+    return values
+
+
+def _in_choice_order(state: BuilderState, choices: Choices) -> BuilderState:
+    """``state`` spelled as the controls report it: checked boxes in the order of their choices, each
+    interaction under the label its checkbox has (``N:Temp`` is the box ``Temp:N`` when Temp comes first)."""
+    predictors = choices.predictors(state.response)
+    fixed = tuple(c for c in predictors if c in state.fixed)
+    wanted = {frozenset(i.split(":")) for i in state.interactions}
+    interactions = tuple(p for p in _pairs(fixed) if frozenset(p.split(":")) in wanted)
+    random = []
+    for slot in state.random:
+        others = [c for c in choices.columns if c not in (state.response, slot.group)]
+        slopes = tuple(c for c in others if c in slot.slopes)
+        random.append(RandomSlot(slot.group, slot.structure, slopes, slot.inner))
+    return BuilderState(state.response, fixed, interactions, tuple(random))
+
+
+def is_echo(current: dict, before: dict, after: dict) -> bool:
+    """Every control shows its value from before a push or the pushed one: the push is still arriving."""
+    return all(current[k] in (before[k], after[k]) for k in current)
+
+
 @module.server
 def model_server(input, output, session, dataset, fit_error):
     """``dataset``: the data in use; ``fit_error``: the current request's fit message (or None).
 
     Returns the reactive :class:`ModelChoice`.
     """
-    pushed: list = [None]  # canonical state of the last push to the controls (its echo is ignored)
+    # (values before, values pushed, deadline) of the last push, until the browser confirms it.
+    transition: list[tuple[dict, dict, float] | None] = [None]
     last_suggestion: list[str | None] = [None]
+
+    def raw_controls() -> dict[str, object]:
+        values = {}
+        for cid in CONTROL_IDS:
+            value = input[cid]()
+            values[cid] = _tuple(value) if cid in MULTI_CONTROLS else (value or "")
+        return values
 
     def read_controls() -> BuilderState:
         slots = []
@@ -145,7 +203,11 @@ def model_server(input, output, session, dataset, fit_error):
 
     def push_controls(state: BuilderState | None, choices: Choices) -> None:
         """Set every control (choices and values) to ``state``, or clear the values when it is None."""
-        shown = state or BuilderState(choices.responses[0] if choices.responses else _NONE)
+        shown = _in_choice_order(
+            state or BuilderState(choices.responses[0] if choices.responses else _NONE), choices
+        )
+        with reactive.isolate():
+            before = raw_controls()
         ui.update_select("response", choices=choices.responses, selected=shown.response)
         predictors = choices.predictors(shown.response)
         ui.update_checkbox_group("fixed", choices=predictors, selected=list(shown.fixed), inline=True)
@@ -159,7 +221,7 @@ def model_server(input, output, session, dataset, fit_error):
             ui.update_select(f"re{k}_struct", selected=slot.structure)
             ui.update_checkbox_group(f"re{k}_slopes", choices=others, selected=list(slot.slopes), inline=True)
             ui.update_select(f"re{k}_inner", choices=[_NONE, *others], selected=slot.inner)
-        pushed[0] = canonical(shown)
+        transition[0] = (before, control_values(shown), time.monotonic() + ECHO_SECONDS)
 
     def representable(text: str, choices: Choices) -> BuilderState | None:
         state = state_from_formula(text)
@@ -194,16 +256,21 @@ def model_server(input, output, session, dataset, fit_error):
     @reactive.effect
     @reactive.event(*builder_inputs, ignore_init=True)
     def _controls_to_formula():
+        if transition[0] is not None:
+            current, (before, after, until) = raw_controls(), transition[0]
+            if current == after:
+                transition[0] = None
+                return
+            if is_echo(current, before, after) and time.monotonic() < until:
+                return
+            transition[0] = None  # a user's change after the push
         state = read_controls()
         wanted = canonical(state)
-        if wanted == pushed[0]:
-            return
         with reactive.isolate():
             text = input.formula()
             choices = Choices.of(dataset().frame)
         if not state.response or not variables(state) <= set(choices.columns):
             return  # the late echo of a push made for other data: not a user's choice
-        pushed[0] = None
         if wanted != canonical(representable(text, choices)):
             ui.update_text("formula", value=compose(state))
 
