@@ -162,6 +162,21 @@ def _in_choice_order(state: BuilderState, choices: Choices) -> BuilderState:
     return BuilderState(state.response, fixed, interactions, tuple(random))
 
 
+def representable(text: str, choices: Choices) -> BuilderState | None:
+    """The builder state showing ``text``, or None when the controls cannot show it exactly: a column the
+    data lack, a response that is not numeric, a grouping factor the group select does not offer (a
+    numeric column in ``(1 | Temp)``). Pushing such a state would leave a control on another value,
+    whose echo would write a different model into the formula."""
+    state = state_from_formula(text)
+    if state is None or not variables(state) <= set(choices.columns):
+        return None
+    if state.response not in choices.responses:
+        return None
+    if any(slot.group not in choices.groups for slot in state.random):
+        return None
+    return state
+
+
 def is_echo(current: dict, before: dict, after: dict) -> bool:
     """Every control shows its value from before a push or the pushed one: the push is still arriving."""
     return all(current[k] in (before[k], after[k]) for k in current)
@@ -222,12 +237,6 @@ def model_server(input, output, session, dataset, fit_error):
             ui.update_checkbox_group(f"re{k}_slopes", choices=others, selected=list(slot.slopes), inline=True)
             ui.update_select(f"re{k}_inner", choices=[_NONE, *others], selected=slot.inner)
         transition[0] = (before, control_values(shown), time.monotonic() + ECHO_SECONDS)
-
-    def representable(text: str, choices: Choices) -> BuilderState | None:
-        state = state_from_formula(text)
-        if state is None or not variables(state) <= set(choices.columns):
-            return None
-        return state
 
     @reactive.effect
     def _suggest_for_new_data():
