@@ -140,4 +140,22 @@ def _scenario(app):
             exercised = True
             break
         assert exercised, "every first fit finished before the second edit: the race was never exercised"
+
+        # A failed request's message goes as soon as the next request starts (not greyed until its fit).
+        ts.set_inputs(**{"model-formula": "Biomass ~ Temp + (1 | "})
+        _settled(ts, "summary-message", lambda v: v is not None and "grouping factor" in str(v))
+        ts.set_inputs(**{"model-formula": "Biomass ~ Tmp + (1 | Site)"})
+        assert "grouping factor" not in str(ts.get_output("summary-message").value)
+        _settled(ts, "summary-message", lambda v: v is not None and "Tmp" in str(v))
+
+        # New data: the formula for them is used in the same step. The test server never echoes the
+        # field's update, so the old formula would be fitted to sleepstudy ('unknown column Biomass').
+        sleep_formula = lmmcore.datasets.describe("sleepstudy").formula
+        sleep = lmmcore.fit(sleep_formula, lmmcore.datasets.load("sleepstudy"))
+        ts.set_inputs(**{"data-source": "examples", "data-example": "sleepstudy"})
+        status = str(ts.get_output("fit-status").value)
+        assert "Biomass" not in status and "Reaction" in status
+        assert ts.get_output("summary-message").value is None
+        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML") and v != "")
+        assert crit == f"REML criterion at convergence: {sleep.criterion:.4f}"
         assert ts.is_ok

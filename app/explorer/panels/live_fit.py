@@ -30,6 +30,15 @@ async def _fit_off_loop(request: FitRequest, frame) -> FitOutcome:
         )
 
 
+def settled(outcome) -> FitOutcome | None:
+    """The outcome of the current inputs, or None while their fit is still to come (so an output showing
+    a message of the previous request clears as soon as a new one starts, instead of lingering greyed)."""
+    try:
+        return outcome()
+    except SilentOperationInProgressException:
+        return None
+
+
 @module.server
 def fit_server(input, output, session, dataset, model, delay: float = 0.3):
     """``dataset`` and ``model`` are the data and model panels' reactives.
@@ -85,11 +94,8 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
     def fit_error() -> str | None:
         """The message of a failed fit of the current inputs; None while fitting (a field shows no
         progress state) and after success."""
-        try:
-            current = outcome()
-        except SilentOperationInProgressException:
-            return None
-        return None if current.ok or model().error else current.error
+        current = settled(outcome)
+        return None if current is None or current.ok or model().error else current.error
 
     @render.ui
     def status():

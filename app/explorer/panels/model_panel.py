@@ -45,6 +45,25 @@ class ModelChoice:
 
 
 @dataclass(frozen=True)
+class TypedFormula:
+    """The formula in the field and the data it was written for (their key and suggested formula)."""
+
+    text: str
+    data_key: tuple
+    suggestion: str
+
+
+def formula_for(typed: TypedFormula, data) -> str:
+    """The formula to fit on ``data`` (a :class:`~explorer.datasets.Dataset`): the one in the field when it
+    was written for these data, or for data with the same suggested model (a new draw keeps the user's
+    model); else the new data's suggestion. Derived in the same step as the data, so an old formula is
+    never fitted to new data while the field's update travels to the browser and back."""
+    if typed.data_key == data.key or typed.suggestion == data.suggested_formula:
+        return typed.text
+    return data.suggested_formula
+
+
+@dataclass(frozen=True)
 class Choices:
     """What each builder control may offer for a data set's columns."""
 
@@ -190,7 +209,36 @@ def model_server(input, output, session, dataset, fit_error):
     """
     # (values before, values pushed, deadline) of the last push, until the browser confirms it.
     transition: list[tuple[dict, dict, float] | None] = [None]
-    last_suggestion: list[str | None] = [None]
+    typed: reactive.Value[TypedFormula | None] = reactive.value(None)
+    # Texts pushed into the field, with when: a late echo of one pushed for other data is not a user's.
+    pushed: dict[str, float] = {}
+
+    @reactive.calc
+    def formula() -> str:
+        """The model's formula text: the field's, or the suggestion for data the field was not written for."""
+        current = typed.get()
+        if current is None:
+            return input.formula()
+        return formula_for(current, dataset())
+
+    def write_formula(text: str, data) -> None:
+        typed.set(TypedFormula(text, data.key, data.suggested_formula))
+        with reactive.isolate():
+            shown = input.formula()
+        if text != shown:
+            pushed[text] = time.monotonic()
+            ui.update_text("formula", value=text)
+
+    @reactive.effect
+    @reactive.event(input.formula)
+    def _typed():
+        text = input.formula()
+        with reactive.isolate():
+            data, current = dataset(), typed.get()
+        at = pushed.get(text)
+        if at is not None and time.monotonic() - at < ECHO_SECONDS and current and current.text != text:
+            return  # the late echo of a formula pushed for other data
+        typed.set(TypedFormula(text, data.key, data.suggested_formula))
 
     def raw_controls() -> dict[str, object]:
         values = {}
@@ -239,20 +287,26 @@ def model_server(input, output, session, dataset, fit_error):
         transition[0] = (before, control_values(shown), time.monotonic() + ECHO_SECONDS)
 
     @reactive.effect
-    def _suggest_for_new_data():
+    def _formula_for_new_data():
         data = dataset()
-        if data.suggested_formula == last_suggestion[0]:
+        with reactive.isolate():
+            current, shown = typed.get(), input.formula()
+        if current is None:  # the page's first data: the field holds the formula written for them
+            typed.set(TypedFormula(shown, data.key, data.suggested_formula))
             return
-        last_suggestion[0] = data.suggested_formula
-        choices = Choices.of(data.frame)
-        ui.update_text("formula", value=data.suggested_formula)
-        push_controls(representable(data.suggested_formula, choices), choices)
+        if current.data_key == data.key:
+            return
+        text = formula_for(current, data)
+        write_formula(text, data)
+        if text != current.text:
+            choices = Choices.of(data.frame)
+            push_controls(representable(text, choices), choices)
 
     @reactive.effect
     @reactive.event(input.formula)
     def _formula_to_controls():
         choices = Choices.of(dataset().frame)
-        state = representable(input.formula(), choices)
+        state = representable(formula(), choices)
         with reactive.isolate():
             current = canonical(read_controls())
         if state is not None and canonical(state) != current:
@@ -276,12 +330,13 @@ def model_server(input, output, session, dataset, fit_error):
         state = read_controls()
         wanted = canonical(state)
         with reactive.isolate():
-            text = input.formula()
-            choices = Choices.of(dataset().frame)
+            text = formula()
+            data = dataset()
+            choices = Choices.of(data.frame)
         if not state.response or not variables(state) <= set(choices.columns):
             return  # the late echo of a push made for other data: not a user's choice
         if wanted != canonical(representable(text, choices)):
-            ui.update_text("formula", value=compose(state))
+            write_formula(compose(state), data)
 
     @reactive.effect
     @reactive.event(input.response, ignore_init=True)
@@ -302,7 +357,7 @@ def model_server(input, output, session, dataset, fit_error):
 
     @reactive.calc
     def model() -> ModelChoice:
-        text = input.formula()
+        text = formula()
         reml = input.method() == "REML"
         try:
             engine.parse_formula(text)
@@ -320,7 +375,7 @@ def model_server(input, output, session, dataset, fit_error):
     @render.ui
     def builder_note():
         choices = Choices.of(dataset().frame)
-        if model().error or representable(input.formula(), choices) is not None:
+        if model().error or representable(formula(), choices) is not None:
             return None
         return ui.p(
             "The controls below cannot express this formula; it is kept as written. "

@@ -12,6 +12,7 @@ from ..tables.summary_tables import (
     random_effects,
     summary_warnings,
 )
+from .live_fit import settled
 
 _COPY_JS = "navigator.clipboard.writeText(document.getElementById('{id}').innerText)"
 
@@ -69,8 +70,8 @@ def summary_server(input, output, session, outcome, dataset):
     @output(suspend_when_hidden=False)
     @render.ui
     def message():
-        current = outcome()
-        if current.ok:
+        current = settled(outcome)
+        if current is None or current.ok:
             return None
         return ui.pre(
             f"No fit for {current.request.label}:\n{current.error}",
