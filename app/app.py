@@ -1,7 +1,8 @@
 """LMM Explorer: a Shiny dashboard over lmmcore.
 
 Run from the repository root: ``python -m shiny run --host 0.0.0.0 --port 8000 app/app.py``. The first page
-shows the seed's simulated biomass data fitted with ``Biomass ~ Temp + N + (1 + Temp | Site)`` by REML.
+shows the seed tutorial's own biomass draw (bundled; lme4's reference ``biomass_seed``) fitted with
+``Biomass ~ Temp + N + (1 + Temp | Site)`` by REML; the Simulate source makes new draws of that design.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from explorer.plotly_output import plotly_dependencies  # noqa: E402
 from shiny import App, ui  # noqa: E402
 
 DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
-_DEFAULT_DATA = engine.simulate(**engine.simulation_defaults())
+_DEFAULT_DATA = engine.load_example(engine.DEFAULT_EXAMPLE)
 
 fitting.get_executor()  # start the pool and warm it up before the first visitor
 

@@ -21,7 +21,9 @@ LmmError = lmmcore.errors.LmmError
 FormulaError = lmmcore.errors.FormulaError
 
 DEFAULT_FORMULA = "Biomass ~ Temp + N + (1 + Temp | Site)"
-EXAMPLES = ("sleepstudy", "Dyestuff", "Penicillin", "Pastes", "InstEval")
+DEFAULT_EXAMPLE = "biomass"
+EXAMPLES = ("biomass", "sleepstudy", "Dyestuff", "Penicillin", "Pastes", "InstEval")
+EXAMPLE_LABELS = {"biomass": "biomass (seed tutorial)"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,11 @@ def describe_example(name: str) -> ExampleInfo:
     """Description and suggested formula of a bundled data set."""
     info = lmmcore.datasets.describe(name)
     return ExampleInfo(name, info.description, info.formula)
+
+
+def example_choices() -> dict[str, str]:
+    """The Examples select's choices: data set name -> what the list shows."""
+    return {name: EXAMPLE_LABELS.get(name, name) for name in example_names()}
 
 
 def example_names() -> tuple[str, ...]:

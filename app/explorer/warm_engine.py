@@ -12,7 +12,7 @@ from . import engine
 def _fit_default_once() -> None:
     # A broken default fit is reported by the app's own fit; warming up must not stop the pool.
     with suppress(engine.LmmError):
-        engine.fit(engine.DEFAULT_FORMULA, engine.simulate(**engine.simulation_defaults()), reml=True)
+        engine.fit(engine.DEFAULT_FORMULA, engine.load_example(engine.DEFAULT_EXAMPLE), reml=True)
 
 
 _fit_default_once()

@@ -56,23 +56,31 @@ def _has_plot(page: Page, output_id: str) -> bool:
     )
 
 
-def test_first_load_shows_the_default_fit(page: Page, app, shots):
-    expected = lmmcore.fit(DEFAULT, lmmcore.datasets.simulate_biomass(), reml=True)
+def test_first_load_shows_the_seed_tutorial_fit_with_lme4s_numbers(page: Page, app, shots, reference):
+    lme4 = reference("biomass_seed")  # lme4 1.1-31 on the bundled biomass.csv, the first page's data
+    assert lme4["formula"] == DEFAULT and lme4["REML"]
+    # Shown rounded (criterion to 4 decimals, estimates to 5 significant digits): equal text means our
+    # numbers agree with lme4's to that rounding.
+    criterion = f"REML criterion at convergence: {lme4['criterion']:.4f}"
     page.set_viewport_size({"width": 1500, "height": 1100})
     page.goto(app.url)
     crit = page.locator("#summary-crit")
-    expect(crit).to_have_text(f"REML criterion at convergence: {expected.criterion:.4f}", timeout=FIT_TIMEOUT)
+    expect(crit).to_have_text(criterion, timeout=FIT_TIMEOUT)
     _record(shots, "first_load_after_server_start_ms", page.evaluate("performance.now()"))
     # A visitor's first page load on a running server: a fresh page, timed from navigation start.
     page.goto(app.url)
-    expect(crit).to_have_text(f"REML criterion at convergence: {expected.criterion:.4f}", timeout=FIT_TIMEOUT)
+    expect(crit).to_have_text(criterion, timeout=FIT_TIMEOUT)
     _record(shots, "first_load_to_summary_ms", page.evaluate("performance.now()"))
     controller.InputText(page, "model-formula").expect_value(DEFAULT)
+    controller.InputSelect(page, "data-example").expect_selected("biomass")
+    expect(page.locator("#data-example")).to_contain_text("biomass (seed tutorial)")
     expect(page.locator("#summary-summary_text")).to_contain_text(
-        f"REML criterion at convergence: {expected.criterion:.1f}"
+        f"REML criterion at convergence: {lme4['criterion']:.1f}"
     )
     fixed = page.locator("#summary-fixed")
-    expect(fixed).to_contain_text(f"{expected.fixef['Temp']:.5g}")
+    for name, estimate in lme4["fixef"].items():
+        expect(fixed).to_contain_text(f"{estimate:.5g}")
+        expect(fixed).to_contain_text(name)
     page.screenshot(path=shots / "1_summary.png", full_page=True)
 
     page.get_by_role("tab", name="Diagnostics").click()
@@ -100,7 +108,7 @@ def test_first_load_shows_the_default_fit(page: Page, app, shots):
 
 def test_intercept_only_structure_refits(page: Page, app, shots):
     simpler = "Biomass ~ Temp + N + (1 | Site)"
-    expected = lmmcore.fit(simpler, lmmcore.datasets.simulate_biomass(), reml=True)
+    expected = lmmcore.fit(simpler, lmmcore.datasets.load("biomass"), reml=True)
     page.goto(app.url)
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
     page.get_by_role("tab", name="Diagnostics").click()
@@ -240,7 +248,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     controller.InputSelect(page, "model-re1_struct").set("uncorrelated")
     formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp || Site)", timeout=FIT_TIMEOUT)
     expected = lmmcore.fit(
-        "Biomass ~ Temp + N + Temp:N + (1 + Temp || Site)", lmmcore.datasets.simulate_biomass(), reml=True
+        "Biomass ~ Temp + N + Temp:N + (1 + Temp || Site)", lmmcore.datasets.load("biomass"), reml=True
     )
     expect(page.locator("#summary-crit")).to_have_text(
         f"REML criterion at convergence: {expected.criterion:.4f}", timeout=FIT_TIMEOUT
@@ -251,7 +259,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     controller.InputCheckboxGroup(page, "model-fixed").expect_selected(["N"], timeout=FIT_TIMEOUT)
     controller.InputSelect(page, "model-re1_struct").expect_selected("intercept")
     controller.InputRadioButtons(page, "model-method").set("ML")
-    expected = lmmcore.fit("Biomass ~ N + (1 | Site)", lmmcore.datasets.simulate_biomass(), reml=False)
+    expected = lmmcore.fit("Biomass ~ N + (1 | Site)", lmmcore.datasets.load("biomass"), reml=False)
     expect(page.locator("#summary-crit")).to_have_text(
         f"Deviance: {expected.criterion:.4f}", timeout=FIT_TIMEOUT
     )

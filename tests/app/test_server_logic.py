@@ -30,8 +30,8 @@ def _initial_inputs() -> dict:
     """What the page sends on connecting: every control at its initial value."""
     inputs = {f"data-{k}": v for k, v in engine.simulation_defaults().items()}
     inputs |= {
-        "data-source": "simulate",
-        "data-example": "sleepstudy",
+        "data-source": "examples",
+        "data-example": "biomass",
         "data-new_draw": 0,
         "model-formula": engine.DEFAULT_FORMULA,
         "model-method": "REML",
@@ -87,7 +87,7 @@ def test_summary_answers_the_current_inputs_and_survives_a_bad_formula(app):
 
 
 def _scenario(app):
-    data = lmmcore.datasets.simulate_biomass()
+    data = lmmcore.datasets.load("biomass")
     slopes = lmmcore.fit(engine.DEFAULT_FORMULA, data, reml=True)
     simpler = "Biomass ~ Temp + N + (1 | Site)"
     intercepts_ml = lmmcore.fit(simpler, data, reml=False)

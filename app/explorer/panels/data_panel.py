@@ -35,7 +35,6 @@ def data_controls_ui():
         ui.input_numeric(name, label, value=defaults[name], step=_STEPS.get(name, 0.1))
         for name, label in _SIM_LABELS.items()
     ]
-    examples = engine.example_names()
     return ui.navset_pill(
         ui.nav_panel(
             "Simulate",
@@ -57,12 +56,14 @@ def data_controls_ui():
         ),
         ui.nav_panel(
             "Examples",
-            ui.input_select("example", "Data set", choices=list(examples), selected=examples[0]),
+            ui.input_select(
+                "example", "Data set", choices=engine.example_choices(), selected=engine.DEFAULT_EXAMPLE
+            ),
             ui.output_text("example_description"),
             value="examples",
         ),
         id="source",
-        selected="simulate",
+        selected="examples",
     )
 
 
