@@ -54,8 +54,15 @@ app_ui = ui.page_sidebar(
         ui.tags.style(
             ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"
             ".lmm-slot .shiny-input-container{margin-bottom:0.3rem}"
-            ".lmm-formula-error,.lmm-no-fit{overflow-x:auto;white-space:pre}"
+            # Messages wrap (a long error is read without scrolling sideways); summary text stays aligned.
+            ".lmm-formula-error,.lmm-no-fit{white-space:pre-wrap;overflow-wrap:anywhere}"
+            ".lmm-status{overflow-wrap:anywhere}"
             "#summary-summary_text{overflow-x:auto}"
+            # Tables scroll inside their column rather than run past it; compact cells keep Corr in view.
+            ".lmm-table{overflow-x:auto;max-width:100%}"
+            ".lmm-table table{width:auto;font-size:0.85rem;margin-bottom:0.5rem}"
+            ".lmm-table th,.lmm-table td{padding:0.2rem 0.45rem;white-space:nowrap}"
+            ".lmm-table th{text-align:left}"
         ),
     ),
     title="LMM Explorer",

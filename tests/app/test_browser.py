@@ -295,3 +295,73 @@ def test_singular_fit_and_dropped_rows_are_warned_next_to_their_tables(page: Pag
     expect(page.locator("#summary-model_warnings")).to_contain_text("1 of 31 rows were dropped")
     expect(page.locator("#summary-info")).to_contain_text("30")
     page.screenshot(path=shots / "11_warnings.png", full_page=True)
+
+
+def _overflow(page: Page, selector: str) -> dict:
+    """How far an element's content runs past its box, and past the window."""
+    return page.evaluate(
+        "sel => { const e = document.querySelector(sel); const r = e.getBoundingClientRect();"
+        " return {hidden: e.scrollWidth - e.clientWidth, right: r.right, window: window.innerWidth}; }",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("size", [(1400, 1000), (1024, 768)])
+def test_tables_and_error_messages_fit_their_columns(page: Page, app, shots, size):
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    corr = page.locator("#summary-random th").last
+    expect(corr).to_have_text("Corr")
+    table = _overflow(page, "#summary-random table")
+    wrapper = page.evaluate(
+        "document.querySelector('#summary-random').closest('.lmm-table').getBoundingClientRect().right"
+    )
+    assert corr.bounding_box()["x"] + corr.bounding_box()["width"] <= min(wrapper, width) + 1, table
+    lme4 = lmmcore.datasets.load("biomass")
+    expected_corr = lmmcore.fit(DEFAULT, lme4).varcorr["sdcor"].iloc[2]
+    expect(page.locator("#summary-random")).to_contain_text(f"{expected_corr:.2f}")
+    page.screenshot(path=shots / f"12_tables_{width}.png")
+
+    # A long fit error (100 levels of a numeric column as grouping factor) wraps where it is shown.
+    formula = page.locator("#model-formula")
+    typed = "Biomass ~ Temp + N + (1 | Site) + (1 | Temp)"
+    formula.fill(typed)
+    formula.press("Enter")
+    expect(page.locator("#model-formula_error")).to_contain_text("100 levels", timeout=FIT_TIMEOUT)
+    expect(page.locator("#summary-message")).to_contain_text("100 levels")
+    for selector in ("#model-formula_error pre", "#summary-message pre"):
+        box = _overflow(page, selector)
+        assert box["hidden"] <= 1 and box["right"] <= box["window"], (selector, box)
+    page.wait_for_timeout(2500)  # past any echo of the controls: the typed model stays as typed
+    controller.InputText(page, "model-formula").expect_value(typed)
+    page.screenshot(path=shots / f"13_long_error_{width}.png")
+
+
+def test_panels_without_a_fit_say_so_instead_of_showing_empty_cards(page: Page, app, shots):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    formula = page.locator("#model-formula")
+    formula.fill("Biomass ~ Tmp + (1 | Site)")
+    formula.press("Enter")
+    expect(page.locator("#summary-message")).to_contain_text("Tmp", timeout=FIT_TIMEOUT)
+    expect(page.locator("#summary-body")).to_be_hidden()
+    page.get_by_role("tab", name="Diagnostics").click()
+    expect(page.locator("#diag-no_fit")).to_contain_text("No fit yet: ", timeout=FIT_TIMEOUT)
+    expect(page.locator("#diag-no_fit")).to_contain_text("Tmp")
+    expect(page.locator("#diag-plots")).to_be_hidden()
+    page.screenshot(path=shots / "14_no_fit_diagnostics.png")
+    page.get_by_role("tab", name="Random effects").click()
+    expect(page.locator("#ranef-no_fit")).to_contain_text("No fit yet: ", timeout=FIT_TIMEOUT)
+    expect(page.locator("#ranef-content")).to_be_hidden()
+
+    formula.fill(DEFAULT)
+    formula.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#ranef-caterpillar_plot .js-plotly-plot')?.data?.length === 4",
+        timeout=FIT_TIMEOUT,
+    )
+    expect(page.locator("#ranef-no_fit")).to_be_empty()
+    expect(page.locator("#ranef-content")).to_be_visible()

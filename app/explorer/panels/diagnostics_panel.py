@@ -3,11 +3,13 @@ observed vs fitted; each with a one-line reading hint."""
 
 from __future__ import annotations
 
-from shiny import module, reactive, req, ui
+from shiny import module, reactive, render, req, ui
 
 from ..figures import diagnostics as fig
 from ..fit_data import FitData, fit_data
 from ..plotly_output import output_plotly, render_plotly
+from .live_fit import settled
+from .no_fit import no_fit_message
 
 
 def _plot_card(id: str, hint: str):
@@ -17,26 +19,37 @@ def _plot_card(id: str, hint: str):
 @module.ui
 def diagnostics_ui():
     return ui.div(
-        ui.layout_columns(
-            _plot_card("resid", fig.HINTS["resid"]),
-            _plot_card("qq_resid", fig.HINTS["qq_resid"]),
-            col_widths=(6, 6),
-        ),
-        ui.layout_columns(
-            ui.card(
-                ui.input_select("group", "Residuals by", choices=[]),
-                output_plotly("by_group"),
-                ui.p(fig.HINTS["by_group"], class_="small text-muted mb-0 lmm-hint"),
+        ui.output_ui("no_fit"),
+        ui.div(
+            ui.layout_columns(
+                _plot_card("resid", fig.HINTS["resid"]),
+                _plot_card("qq_resid", fig.HINTS["qq_resid"]),
+                col_widths=(6, 6),
             ),
-            _plot_card("obs_fit", fig.HINTS["obs_fit"]),
-            col_widths=(6, 6),
+            ui.layout_columns(
+                ui.card(
+                    ui.input_select("group", "Residuals by", choices=[]),
+                    output_plotly("by_group"),
+                    ui.p(fig.HINTS["by_group"], class_="small text-muted mb-0 lmm-hint"),
+                ),
+                _plot_card("obs_fit", fig.HINTS["obs_fit"]),
+                col_widths=(6, 6),
+            ),
+            _plot_card("qq_ranef", fig.HINTS["qq_ranef"]),
+            id=module.resolve_id("plots"),
         ),
-        _plot_card("qq_ranef", fig.HINTS["qq_ranef"]),
     )
 
 
 @module.server
 def diagnostics_server(input, output, session, outcome, dataset):
+    @render.ui
+    def no_fit():
+        current = settled(outcome)
+        if current is None or current.ok:
+            return None
+        return no_fit_message(f"No fit yet: {current.error}", session.ns("plots"))
+
     @reactive.calc
     def data() -> tuple[FitData, str]:
         current = outcome()

@@ -13,6 +13,7 @@ from ..tables.summary_tables import (
     summary_warnings,
 )
 from .live_fit import settled
+from .no_fit import no_fit_message
 
 _COPY_JS = "navigator.clipboard.writeText(document.getElementById('{id}').innerText)"
 
@@ -37,17 +38,22 @@ def summary_ui():
             ui.div(
                 ui.h6("Model"),
                 ui.output_ui("model_warnings"),
-                ui.output_table("info"),
+                _table("info"),
                 ui.output_ui("notes"),
                 ui.h6("Random effects"),
                 ui.output_ui("random_warnings"),
-                ui.output_table("random"),
+                _table("random"),
                 ui.h6("Fixed effects"),
-                ui.output_table("fixed"),
+                _table("fixed"),
             ),
-            col_widths={"lg": (12, 12), "xxl": (7, 5)},
+            col_widths={"lg": (12, 12), "xxl": (6, 6)},
+            id=module.resolve_id("body"),
         ),
     )
+
+
+def _table(id: str):
+    return ui.div(ui.output_table(id), class_="lmm-table")
 
 
 def _warning_box(messages: list[str]):
@@ -73,10 +79,7 @@ def summary_server(input, output, session, outcome, dataset):
         current = settled(outcome)
         if current is None or current.ok:
             return None
-        return ui.pre(
-            f"No fit for {current.request.label}:\n{current.error}",
-            class_="alert alert-danger small lmm-no-fit",
-        )
+        return no_fit_message(f"No fit for {current.request.label}:\n{current.error}", session.ns("body"))
 
     @output(suspend_when_hidden=False)
     @render.text

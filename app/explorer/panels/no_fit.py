@@ -1,0 +1,14 @@
+"""What a panel shows instead of its content when the current inputs have no fit."""
+
+from __future__ import annotations
+
+from shiny import ui
+
+
+def no_fit_message(message: str, hidden_id: str):
+    """The one message a panel shows when there is no fit, hiding ``hidden_id`` (its empty content) while
+    it is on the page: a style element comes and goes with the message."""
+    return ui.TagList(
+        ui.pre(message, class_="alert alert-danger small lmm-no-fit"),
+        ui.tags.style(f"#{hidden_id}{{display:none !important}}"),
+    )
