@@ -32,15 +32,17 @@ def density_trace(x, y, *, name: str) -> go.Heatmap:
     at a few kilobytes."""
     counts, x_edges, y_edges = np.histogram2d(np.asarray(x), np.asarray(y), bins=BINS)
     z = np.where(counts > 0, counts, np.nan).T
+    # The count of each cell as hover text: plotly.js does not index a heatmap's 2-D customdata by cell
+    # (the hover read 'NaN points'), its 2-D text it does.
     return go.Heatmap(
         x=(x_edges[:-1] + x_edges[1:]) / 2,
         y=(y_edges[:-1] + y_edges[1:]) / 2,
         z=np.log10(z),
-        customdata=z,
+        text=counts.T.astype(int).astype(str),
         colorscale="Blues",
         showscale=False,
         name=name,
-        hovertemplate="x %{x:.3g}, y %{y:.3g}: %{customdata:.0f} points<extra></extra>",
+        hovertemplate="x %{x:.3g}, y %{y:.3g}: %{text} points<extra></extra>",
     )
 
 
