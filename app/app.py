@@ -17,7 +17,12 @@ if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
 from explorer import engine, fitting  # noqa: E402
-from explorer.panels.data_panel import data_controls_ui, data_preview_ui, data_server  # noqa: E402
+from explorer.panels.data_panel import (  # noqa: E402
+    data_controls_ui,
+    data_notice_ui,
+    data_preview_ui,
+    data_server,
+)
 from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui  # noqa: E402
 from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
 from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
@@ -41,6 +46,7 @@ app_ui = ui.page_sidebar(
         ),
         width=380,
     ),
+    data_notice_ui("data"),
     status_ui("fit"),
     ui.navset_card_tab(
         ui.nav_panel("Summary", summary_ui("summary"), value="summary"),

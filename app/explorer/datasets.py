@@ -11,6 +11,18 @@ import pandas as pd
 from . import engine, formula_builder
 from .csv_upload import ParsedCsv
 
+SIMULATION_LABELS = {
+    "n_sites": "Number of sites",
+    "n_per_site": "Samples per site",
+    "intercept": "Intercept",
+    "temp_effect": "Temp effect",
+    "n_effect": "N effect",
+    "sd_intercept": "SD of random intercept",
+    "sd_slope": "SD of random Temp slope",
+    "cor": "Correlation intercept-slope",
+    "sigma": "Residual SD",
+    "seed": "Seed",
+}
 SIMULATION_LIMITS = {
     "n_sites": (2, 2000),
     "n_per_site": (1, 1000),
@@ -34,16 +46,18 @@ class Dataset:
 
 
 def check_simulation(params: dict) -> dict:
-    """The simulation's parameters as numbers in range; raises ValueError saying which one is wrong."""
+    """The simulation's parameters as numbers in range; raises ValueError naming the wrong one by the label
+    users see."""
     clean = {}
     for name, value in params.items():
+        label = SIMULATION_LABELS.get(name, name)
         if value is None or value == "":
-            raise ValueError(f"Enter a value for '{name}'.")
+            raise ValueError(f"Enter a value for {label}.")
         number = float(value)
         low, high = SIMULATION_LIMITS.get(name, (None, None))
         if (low is not None and number < low) or (high is not None and number > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ValueError(f"'{name}' must be {bounds} (got {value}).")
+            raise ValueError(f"{label} must be {bounds} (got {value}).")
         clean[name] = int(number) if name in INTEGER_PARAMETERS else number
     return clean
 

@@ -158,4 +158,14 @@ def _scenario(app):
         assert ts.get_output("summary-message").value is None
         crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML") and v != "")
         assert crit == f"REML criterion at convergence: {sleep.criterion:.4f}"
+
+        # An impossible simulation keeps the last valid data, and the main pane says so in users' words.
+        assert ts.get_output("data-notice").value is None
+        ts.set_inputs(**{"data-source": "simulate", "data-n_sites": 1})
+        notice = str(_settled(ts, "data-notice", lambda v: v is not None))
+        assert "Showing the last valid data set (sleepstudy" in notice
+        assert "Number of sites must be between 2 and 2000 (got 1)" in notice
+        assert ts.get_output("summary-crit").value == crit
+        ts.set_inputs(**{"data-n_sites": 20})
+        _settled(ts, "data-notice", lambda v: v is None)
         assert ts.is_ok

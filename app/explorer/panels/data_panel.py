@@ -13,18 +13,7 @@ from shiny import module, reactive, render, req, ui
 from .. import datasets, engine
 from ..csv_upload import UploadError, check_size, column_types, max_upload_bytes, read_csv_upload
 
-_SIM_LABELS = {
-    "n_sites": "Number of sites",
-    "n_per_site": "Samples per site",
-    "intercept": "Intercept",
-    "temp_effect": "Temp effect",
-    "n_effect": "N effect",
-    "sd_intercept": "SD of random intercept",
-    "sd_slope": "SD of random Temp slope",
-    "cor": "Correlation intercept-slope",
-    "sigma": "Residual SD",
-    "seed": "Seed",
-}
+_SIM_LABELS = datasets.SIMULATION_LABELS
 _STEPS = {"n_sites": 1, "n_per_site": 1, "seed": 1, "cor": 0.1}
 
 
@@ -65,6 +54,11 @@ def data_controls_ui():
         id="source",
         selected="examples",
     )
+
+
+@module.ui
+def data_notice_ui():
+    return ui.output_ui("notice")
 
 
 @module.ui
@@ -156,6 +150,17 @@ def data_server(input, output, session):
         current = last_good.get()
         req(current)
         return current
+
+    @render.ui
+    def notice():
+        """In the main pane: the fit below is of the last valid data, not of the source's inputs."""
+        current = attempt()
+        if isinstance(current, datasets.Dataset):
+            return None
+        return ui.div(
+            f"⚠ Showing the last valid data set ({dataset().label}): {current}",
+            class_="alert alert-warning py-1 px-2 mb-1 small lmm-stale-data",
+        )
 
     @render.text
     def label():
