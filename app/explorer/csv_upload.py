@@ -93,11 +93,46 @@ def _read(text: str, delimiter: str, decimal: str) -> pd.DataFrame | None:
         return None
 
 
+def _sample(text: str) -> str:
+    return text if len(text) <= SNIFF_CHARS else text[: text.rfind("\n", 0, SNIFF_CHARS) + 1]
+
+
+def ragged_line(text: str, delimiter: str) -> tuple[int, int, int] | None:
+    """The first line whose number of fields differs from the header's: (line, fields, expected), or
+    None when every non-blank line has the header's count (quoted delimiters are not counted)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    expected = None
+    for row in reader:
+        if not row or all(not field.strip() for field in row):
+            continue
+        if expected is None:
+            expected = len(row)
+        elif len(row) != expected:
+            return reader.line_num, len(row), expected
+    return None
+
+
+def _check_rows(text: str, delimiters: list[str]) -> None:
+    """Raise :class:`UploadError` for uneven rows under the first delimiter that splits the header."""
+    for delimiter in delimiters:
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        if len(header) < 2:
+            continue
+        ragged = ragged_line(text, delimiter)
+        if ragged is not None:
+            line, fields, expected = ragged
+            raise UploadError(
+                f"Rows have different numbers of fields (line {line} has {fields}, expected {expected}): "
+                f"give every row one value per column ({_DELIMITER_NAMES[delimiter]}-separated)."
+            )
+        return
+
+
 def _best_reading(text: str) -> tuple[pd.DataFrame, str, str] | None:
     """Try each delimiter with '.' then ',' as decimal mark on the first lines; keep the reading with most
     columns, then most numeric columns (a ';' file with decimal commas reads as text under '.'); then read
     the whole text once that way."""
-    sample = text if len(text) <= SNIFF_CHARS else text[: text.rfind("\n", 0, SNIFF_CHARS) + 1]
+    sample = _sample(text)
     best, best_score = None, (0, -1)
     for delimiter in _candidate_delimiters(sample):
         for decimal in (".", ","):
@@ -131,6 +166,11 @@ def read_csv_upload(raw: bytes, max_bytes: int | None = None) -> ParsedCsv:
         )
     text, encoding = decode(raw)
     reading = _best_reading(text)
+    sample = _sample(text)
+    if reading is None or reading[0].shape[1] < 2:
+        _check_rows(sample, _candidate_delimiters(sample))
+    else:
+        _check_rows(sample, [reading[1]])
     if reading is None:
         raise UploadError("This is not a readable CSV file: use a header row and , ; or tab between values.")
     frame, delimiter, decimal = reading

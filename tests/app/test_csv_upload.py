@@ -96,3 +96,22 @@ def test_decimal_commas_after_the_sniffed_lines_still_read_as_numbers():
     parsed = read_csv_upload(("y;x;g\n" + rows).encode())
     assert (parsed.delimiter, parsed.decimal) == (";", ",")
     assert parsed.frame["y"].iloc[-1] == 9_999.5
+
+
+@pytest.mark.parametrize(
+    ("raw", "line", "fields", "expected"),
+    [
+        (b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n", 3, 2, 3),  # pandas cannot read it with ',' (line 4)
+        (b"a,b,c\n1,2,3\n4,5,6,7\n", 3, 4, 3),
+        (b"a;b;c\n1,5;2;3\n\n4;5\n", 4, 2, 3),  # pandas would pad line 4 with NaN silently
+    ],
+)
+def test_uneven_rows_are_reported_with_the_line(raw, line, fields, expected):
+    with pytest.raises(UploadError, match="different numbers of fields") as info:
+        read_csv_upload(raw)
+    assert f"(line {line} has {fields}, expected {expected})" in str(info.value)
+
+
+def test_quoted_delimiters_are_not_uneven_rows():
+    parsed = read_csv_upload(b'name,y,g\n"Smith, J",1.5,a\n"Doe, A",2.5,b\n')
+    assert parsed.frame.shape == (2, 3)
