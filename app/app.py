@@ -56,6 +56,7 @@ app_ui = ui.page_sidebar(
         id="tabs",
     ),
     ui.head_content(
+        ui.tags.link(rel="icon", href="data:,"),  # no favicon request (it was a 404)
         *plotly_dependencies(),
         ui.tags.style(
             ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"

@@ -365,3 +365,41 @@ def test_panels_without_a_fit_say_so_instead_of_showing_empty_cards(page: Page, 
     )
     expect(page.locator("#ranef-no_fit")).to_be_empty()
     expect(page.locator("#ranef-content")).to_be_visible()
+
+
+def test_plot_titles_whole_no_legend_over_them_no_gaps_no_missing_files(page: Page, app, shots):
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
+    page.get_by_role("tab", name="Diagnostics").click()
+    plots = ("diag-resid", "diag-qq_resid", "diag-by_group", "diag-obs_fit", "diag-qq_ranef")
+    for output_id in plots:
+        page.wait_for_function(
+            "id => document.querySelector('#' + id + ' .js-plotly-plot')?.data?.length > 0",
+            arg=output_id,
+            timeout=FIT_TIMEOUT,
+        )
+    page.wait_for_timeout(300)
+    for output_id in plots:
+        box = page.evaluate(
+            """id => {
+              const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+              const r = e => e ? e.getBoundingClientRect() : null;
+              const svg = r(plot.querySelector('.main-svg')), title = r(plot.querySelector('.gtitle'));
+              const legend = r(plot.querySelector('.legend'));
+              const canvas = r(document.querySelector('#' + id + ' .lmm-plotly-canvas'));
+              return {svg, title, legend, canvas};
+            }""",
+            output_id,
+        )
+        svg, title, legend = box["svg"], box["title"], box["legend"]
+        if title:
+            assert svg["left"] <= title["left"] and title["right"] <= svg["right"], (output_id, box)
+            if legend:
+                apart = legend["top"] >= title["bottom"] or legend["right"] <= title["left"]
+                assert apart or legend["left"] >= title["right"], (output_id, box)
+        assert box["canvas"]["bottom"] - svg["bottom"] <= 2, (output_id, box)  # no empty band below
+    page.screenshot(path=shots / "15_diagnostics_1024.png", full_page=True)
+    assert missing == []

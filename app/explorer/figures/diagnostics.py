@@ -51,12 +51,13 @@ def residuals_vs_fitted(fitted, pearson) -> go.Figure:
         traces.append(
             go.Scatter(x=sx, y=sy, mode="lines", name="lowess", line={"color": "#d62728", "width": 2})
         )
+    # The smoother is named in a subtitle: a legend above the plot collided with the title when narrow.
     layout = panel_layout(
-        "Pearson residuals vs fitted",
+        "Pearson residuals vs fitted<br><sub>red line: lowess smoother</sub>",
         {"title": {"text": "fitted"}},
         {"title": {"text": "Pearson residual"}},
         zero_line=True,
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+        showlegend=False,
     )
     return go.Figure(traces, layout)
 
@@ -120,7 +121,7 @@ def qq_random_effects(ranef: dict[str, pd.DataFrame]) -> go.Figure:
     layout = grid_layout(
         [f"{t} | {g}" for g, t in panels],
         cols,
-        title={"text": "Normal QQ plots of the random effects (conditional modes)"},
+        title={"text": "Normal QQ plots of the random effects<br><sub>conditional modes</sub>"},
         showlegend=False,
         height=max(340, 300 * rows),
     )

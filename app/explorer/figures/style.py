@@ -15,7 +15,10 @@ STYLE = {
     "paper_bgcolor": "white",
     "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#2a3f5f"},
 }
-MARGIN = {"l": 60, "r": 20, "t": 40, "b": 50}
+MARGIN = {"l": 60, "r": 20, "t": 50, "b": 50}
+# Titles left-aligned at 14 px: a half-width panel at 1024 px (about 280 px wide) still shows them whole.
+TITLE_FONT = {"size": 14}
+TITLE = {"font": TITLE_FONT, "x": 0.01, "xanchor": "left", "xref": "container"}
 ZERO_LINE = {
     "type": "line",
     "xref": "paper",
@@ -32,7 +35,7 @@ def panel_layout(title: str, xaxis: dict, yaxis: dict, *, zero_line: bool = Fals
     """Layout of a one-panel figure: style, gridded axes, optional dashed line at y = 0."""
     return {
         **STYLE,
-        "title": {"text": title},
+        "title": {**TITLE, "text": title},
         "xaxis": {**GRID, **xaxis},
         "yaxis": {**GRID, **yaxis},
         "shapes": [ZERO_LINE] if zero_line else [],
@@ -53,6 +56,8 @@ def grid_layout(titles: list[str], cols: int, *, gap: float = 0.08, **extra) -> 
     rows = max(1, -(-len(titles) // cols))
     width, height = (1 - gap * (cols - 1)) / cols, (1 - gap * (rows - 1)) / rows
     layout = {**STYLE, "annotations": [], "margin": {"l": 60, "r": 20, "t": 70, "b": 40}, **extra}
+    if "title" in extra:
+        layout["title"] = {**TITLE, **extra["title"]}
     for k, title in enumerate(titles):
         row, col = divmod(k, cols)
         x0, top = col * (width + gap), 1 - row * (height + gap)

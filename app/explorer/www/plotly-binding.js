@@ -32,6 +32,8 @@
           return;
         }
         const fig = JSON.parse(data.figure);
+        // The placeholder's height until the first draw; then the figure's own (no gap under a short one).
+        canvas.style.minHeight = fig.layout.height ? fig.layout.height + "px" : "";
         const config = { responsive: true, displaylogo: false };
         return Plotly.react(canvas, fig.data, fig.layout, config).then(() => {
           el.dataset.fit = data.fit;
