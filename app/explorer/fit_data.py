@@ -4,6 +4,7 @@ result API (an ``LmmResult`` from a worker) and the data it was fitted to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,16 @@ class FitData:
     groups: dict[str, np.ndarray]
     ranef: dict[str, pd.DataFrame]
     ranef_sd: dict[str, pd.DataFrame]
+    rows: np.ndarray
+
+    @cached_property
+    def point_labels(self) -> np.ndarray:
+        """What a point's hover names: its data row and its level of each grouping factor
+        (``row 12 · Subject 308``)."""
+        labels = pd.Series([f"row {row}" for row in self.rows], dtype=object)
+        for group, levels in self.groups.items():
+            labels = labels + f" · {group} " + pd.Series(levels, dtype=object).astype(str)
+        return labels.to_numpy()
 
 
 def group_labels(data: pd.DataFrame, rows: pd.Index, group: str) -> np.ndarray:
@@ -47,4 +58,5 @@ def fit_data(result, data: pd.DataFrame) -> FitData:
         groups={g: group_labels(data, rows, g) for g in result.ranef},
         ranef=dict(result.ranef),
         ranef_sd=dict(result.ranef_sd),
+        rows=rows.to_numpy(),
     )

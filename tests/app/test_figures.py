@@ -155,3 +155,18 @@ def test_caterpillar_panels_sorted_with_highlighted_intervals_and_hover(effects)
     assert fig.layout.yaxis2.ticktext == ("L3", "L4", "L1", "L2")  # each term sorted by its own estimate
     assert "%{customdata[0]}" in excludes.hovertemplate and "95% interval" in excludes.hovertemplate
     assert [a.text for a in fig.layout.annotations] == ["(Intercept)", "x"]
+
+
+def test_residual_hovers_name_the_row_and_group_level(residuals):
+    fitted, pearson = residuals
+    labels = np.array([f"row {i} · Site s{i % 5}" for i in range(200)], dtype=object)
+    groups = np.array([f"s{i % 5}" for i in range(200)])
+    figures = [
+        diagnostics.residuals_vs_fitted(fitted, pearson, labels),
+        diagnostics.observed_vs_fitted(fitted + pearson, fitted, "y", labels),
+        diagnostics.residuals_by_group(pearson, groups, "Site", labels),
+    ]
+    for fig in figures:
+        points = fig.data[0]
+        assert list(points.text) == list(labels)
+        assert points.hovertemplate.startswith("%{text}<br>")

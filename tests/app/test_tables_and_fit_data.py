@@ -91,6 +91,7 @@ def test_fit_data_rows_residuals_and_groups(sleep_fit, reference):
     np.testing.assert_allclose(d.observed, data["Reaction"], rtol=1e-12)
     assert list(d.groups) == ["Subject"] and d.groups["Subject"][0] == "308"
     assert d.ranef["Subject"].shape == (18, 2)
+    assert d.point_labels[0] == "row 0 · Subject 308" and d.point_labels[-1] == "row 179 · Subject 372"
 
 
 def test_group_labels_join_nested_factors_like_lme4():

@@ -41,11 +41,19 @@ def _smoother(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return grid, np.interp(grid, curve[:, 0], curve[:, 1])
 
 
-def residuals_vs_fitted(fitted, pearson) -> go.Figure:
-    """Pearson residuals against fitted values, with the zero line and a lowess smoother."""
+def _point_hover(labels, body: str) -> tuple[dict, str]:
+    """Hover text naming each point (its row and group levels) above ``body``, when labels are given."""
+    if labels is None:
+        return {}, body + "<extra></extra>"
+    return {"text": np.asarray(labels, dtype=object)}, "%{text}<br>" + body + "<extra></extra>"
+
+
+def residuals_vs_fitted(fitted, pearson, labels=None) -> go.Figure:
+    """Pearson residuals against fitted values, with the zero line and a lowess smoother; ``labels``
+    name each point in its hover (data row, group levels)."""
     x, y = np.asarray(fitted, float), np.asarray(pearson, float)
-    hover = "fitted %{x:.4g}<br>residual %{y:.3f}<extra></extra>"
-    traces = [points_or_density(x, y, name="residuals", hovertemplate=hover)]
+    text, hover = _point_hover(labels, "fitted %{x:.4g}<br>residual %{y:.3f}")
+    traces = [points_or_density(x, y, name="residuals", hovertemplate=hover, **text)]
     if len(x) > 2:
         sx, sy = _smoother(x, y)
         traces.append(
@@ -128,11 +136,14 @@ def qq_random_effects(ranef: dict[str, pd.DataFrame]) -> go.Figure:
     return go.Figure(traces, layout)
 
 
-def _group_boxes(pearson: pd.Series, groups: pd.Series) -> tuple[go.Box, list[str]]:
+def _group_boxes(pearson: pd.Series, groups: pd.Series, labels=None) -> tuple[go.Box, list[str]]:
     """One box trace over all levels (plotly splits it by x); the levels ordered by median residual."""
     points = "all" if len(pearson) <= SVG_LIMIT // 5 else False
     order = [str(level) for level in pearson.groupby(groups, observed=True).median().sort_values().index]
+    text, hover = _point_hover(labels, "residual %{y:.3f}")
     box = go.Box(
+        **text,
+        hovertemplate=hover if points else None,
         x=groups.to_numpy(),
         y=pearson.to_numpy(),
         name="residuals",
@@ -172,14 +183,14 @@ def _group_ranges(pearson: pd.Series, groups: pd.Series) -> go.Scatter:
     )
 
 
-def residuals_by_group(pearson, groups, group_name: str) -> go.Figure:
+def residuals_by_group(pearson, groups, group_name: str, labels=None) -> go.Figure:
     """Pearson residuals per level of a grouping factor: boxes (sorted by median) for up to MAX_BOXES
     levels, median and interquartile range per level beyond."""
     values = pd.Series(np.asarray(pearson, float))
-    labels = pd.Series(np.asarray(groups)).astype(str)
-    nlevels = labels.nunique()
+    levels = pd.Series(np.asarray(groups)).astype(str)
+    nlevels = levels.nunique()
     if nlevels <= MAX_BOXES:
-        box, order = _group_boxes(values, labels)
+        box, order = _group_boxes(values, levels, labels)
         traces = [box]
         xaxis = {
             "title": {"text": group_name},
@@ -189,18 +200,18 @@ def residuals_by_group(pearson, groups, group_name: str) -> go.Figure:
             "automargin": True,
         }
     else:
-        traces = [_group_ranges(values, labels)]
+        traces = [_group_ranges(values, levels)]
         xaxis = {"title": {"text": f"{group_name} levels ranked by median residual ({nlevels} levels)"}}
     title = f"Pearson residuals by {group_name}"
     layout = panel_layout(title, xaxis, {"title": {"text": "Pearson residual"}}, zero_line=True)
     return go.Figure(traces, layout)
 
 
-def observed_vs_fitted(observed, fitted, response_name: str) -> go.Figure:
+def observed_vs_fitted(observed, fitted, response_name: str, labels=None) -> go.Figure:
     """Observed response against fitted values (conditional on the random effects), with the diagonal."""
     x, y = np.asarray(fitted, float), np.asarray(observed, float)
-    hover = "fitted %{x:.4g}<br>observed %{y:.4g}<extra></extra>"
-    points = points_or_density(x, y, name="observations", hovertemplate=hover)
+    text, hover = _point_hover(labels, "fitted %{x:.4g}<br>observed %{y:.4g}")
+    points = points_or_density(x, y, name="observations", hovertemplate=hover, **text)
     low, high = float(np.nanmin([x.min(), y.min()])), float(np.nanmax([x.max(), y.max()]))
     diagonal = go.Scatter(
         x=[low, high],

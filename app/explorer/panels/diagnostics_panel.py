@@ -66,7 +66,7 @@ def diagnostics_server(input, output, session, outcome, dataset):
     @render_plotly
     def resid():
         d, tag = data()
-        return fig.residuals_vs_fitted(d.fitted, d.pearson), tag
+        return fig.residuals_vs_fitted(d.fitted, d.pearson, d.point_labels), tag
 
     @render_plotly
     def qq_resid():
@@ -83,9 +83,9 @@ def diagnostics_server(input, output, session, outcome, dataset):
         d, tag = data()
         group = input.group()
         req(group in d.groups)
-        return fig.residuals_by_group(d.pearson, d.groups[group], group), tag
+        return fig.residuals_by_group(d.pearson, d.groups[group], group, d.point_labels), tag
 
     @render_plotly
     def obs_fit():
         d, tag = data()
-        return fig.observed_vs_fitted(d.observed, d.fitted, d.response_name), tag
+        return fig.observed_vs_fitted(d.observed, d.fitted, d.response_name, d.point_labels), tag
