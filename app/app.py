@@ -17,6 +17,7 @@ if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
 from explorer import engine, fitting  # noqa: E402
+from explorer.figures import warm  # noqa: E402
 from explorer.panels.data_panel import (  # noqa: E402
     data_controls_ui,
     data_notice_ui,
@@ -35,6 +36,7 @@ DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
 _DEFAULT_DATA = engine.load_example(engine.DEFAULT_EXAMPLE)
 
 fitting.get_executor()  # start the pool and warm it up before the first visitor
+warm.warm_up()  # and the figure builders
 
 app_ui = ui.page_sidebar(
     ui.sidebar(
