@@ -28,6 +28,15 @@ DEFAULT = "Biomass ~ Temp + N + (1 + Temp | Site)"
 FIT_TIMEOUT = 60_000  # ms; the machine is shared, a fit normally takes well under a second
 
 
+@pytest.fixture(autouse=True)
+def _patient_expectations(page: Page):
+    """Every wait (expectations, shiny's controllers, page actions, wait_for_function) may last as long as a
+    fit: the machine is shared, and Playwright's 5 s default is not enough for a page load or a round trip
+    on a busy one. A wait ends as soon as its condition holds, so this only slows a test that fails anyway."""
+    expect.set_options(timeout=FIT_TIMEOUT)
+    page.set_default_timeout(FIT_TIMEOUT)
+
+
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
     folder = os.environ.get("LMM_SCREENSHOT_DIR")
