@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from explorer.panels.model_panel import ECHO_SECONDS
 from playwright.sync_api import Page, expect
 from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
@@ -27,6 +28,9 @@ app = create_app_fixture("../../app/app.py", timeout_secs=60)
 DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"
 DEFAULT = "Biomass ~ Temp + N + (1 + Temp | Site)"
 FIT_TIMEOUT = 60_000  # ms; the machine is shared, a fit normally takes well under a second
+# A check that the formula is *not* rewritten can only wait: past the window in which the app treats control
+# changes as the echo of its own push.
+ECHO_WAIT_MS = (ECHO_SECONDS + 0.5) * 1000
 
 
 @pytest.fixture(autouse=True)
@@ -280,7 +284,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     page.locator("#model-formula").fill(typed)
     page.locator("#model-formula").press("Enter")
     controller.InputCheckboxGroup(page, "model-interactions").expect_selected(["Temp:N"], timeout=FIT_TIMEOUT)
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(ECHO_WAIT_MS)  # past any echo of the controls: the typed model stays as typed
     formula.expect_value(typed)
     page.screenshot(path=shots / "10_builder.png", full_page=True)
 
@@ -344,7 +348,7 @@ def test_tables_and_error_messages_fit_their_columns(page: Page, app, shots, siz
     for selector in ("#model-formula_error pre", "#summary-message pre"):
         box = _overflow(page, selector)
         assert box["hidden"] <= 1 and box["right"] <= box["window"], (selector, box)
-    page.wait_for_timeout(2500)  # past any echo of the controls: the typed model stays as typed
+    page.wait_for_timeout(ECHO_WAIT_MS)  # past any echo of the controls: the typed model stays as typed
     controller.InputText(page, "model-formula").expect_value(typed)
     page.screenshot(path=shots / f"13_long_error_{width}.png")
 
