@@ -214,12 +214,15 @@ def test_bad_level_says_what_to_change(seed_model, level):
 
 @pytest.mark.slow
 def test_thousand_refits_of_the_seed_model_are_fast(seed_model):
-    """Target 1.5 s on one core (lme4's bootMer: 8.7 s); 4 s allowed on a shared machine."""
-    start = time.perf_counter()
+    """Target 1.5 s on one core (lme4's bootMer: 8.7 s), measured by benchmarks/bench_inference.py. Here
+    only a pathology bound on this process's CPU time (10x the target, so neither shared cores nor a slower
+    CI machine trips it, as the former wall-clock 4 s could): a refit per draw that
+    rebuilt the design or restarted the optimiser from scratch would still exceed it."""
+    start = time.process_time()
     boot = bootstrap(seed_model, nsim=1000, seed=31)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert boot.completed == 1000
-    assert elapsed < 4.0, elapsed
+    assert elapsed < 15.0, elapsed
 
 
 def test_dask_client_executor_gives_the_same_draws(seed_model):
