@@ -145,7 +145,10 @@ def test_unknown_simulation_argument_lists_the_valid_ones():
 
 @pytest.mark.slow
 def test_two_hundred_replicates_are_fast():
-    """Target 2 s in one process; 5 s allowed on a shared machine."""
-    start = time.perf_counter()
-    recovery({}, FORMULA, nrep=200, seed=11)
-    assert time.perf_counter() - start < 5.0
+    """Target 2 s in one process, measured by benchmarks/bench_inference.py. Here only a pathology bound on
+    this process's CPU time (10x the target), which neither shared cores nor a slower CI machine trips."""
+    start = time.process_time()
+    result = recovery({}, FORMULA, nrep=200, seed=11)
+    elapsed = time.process_time() - start
+    assert result.completed == 200
+    assert elapsed < 20.0, elapsed
