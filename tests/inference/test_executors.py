@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
@@ -13,6 +14,12 @@ from lmmcore.inference.executors import Cancelled, map_replicates, replicate_rng
 
 def draw_three(rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(3)
+
+
+def draw_three_slowly(rng: np.random.Generator) -> np.ndarray:
+    """draw_three taking 20 ms: a pool cannot finish 200 of them before the caller sees the first chunk."""
+    time.sleep(0.02)
+    return draw_three(rng)
 
 
 def draw_chunk(rngs: list[np.random.Generator]) -> list[np.ndarray]:
@@ -65,8 +72,11 @@ def test_cancelled_exception_stops_early_on_a_pool():
     def stop(done, total):
         raise Cancelled
 
+    # With instant replicates two workers could finish all 40 chunks before this thread, descheduled on a
+    # busy machine, handled the first (then nothing is left to cancel). Slow replicates leave ~2 s of work
+    # queued when the first chunk (~0.1 s) comes back.
     with ProcessPoolExecutor(2) as pool:
-        run = map_replicates(draw_three, 200, seed=3, executor=pool, chunk=5, progress=stop)
+        run = map_replicates(draw_three_slowly, 200, seed=3, executor=pool, chunk=5, progress=stop)
     assert run.cancelled and 5 <= run.completed < 200
     full = map_replicates(draw_three, 200, seed=3)
     np.testing.assert_array_equal(np.array(run.results), np.array(full.results)[run.indices])
