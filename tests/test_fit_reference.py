@@ -112,10 +112,12 @@ def test_sizes_and_status(case):
     assert m.converged
 
 
-def test_population_predictions(case):
-    m, ref = case
-    if "predict_newdata" not in ref:
-        pytest.skip(f"{ref['id']} has no predictions")
+WITH_PREDICTIONS = [n for n in FIT_REFERENCES if "predict_newdata" in load_reference(n)]
+
+
+@pytest.mark.parametrize("name", WITH_PREDICTIONS)
+def test_population_predictions(name):
+    m, ref = fitted_reference(name)
     newdata = pd.DataFrame(listify(ref["predict_newdata"]))
     ours = m.predict(newdata)
     np.testing.assert_allclose(ours.to_numpy(), listify(ref["predict_population"]), rtol=1e-6)
