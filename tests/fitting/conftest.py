@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from lmmcore import datasets
 from lmmcore.design import Design, build_design
+from tests.refs import CLASSIC_FITS, load_reference
 
-REFERENCES = Path(__file__).resolve().parents[1] / "reference" / "lme4"
-
-FAST = [
-    "sleepstudy_slopes",
-    "sleepstudy_slopes_ml",
-    "biomass_seed",
-    "dyestuff",
-    "penicillin_crossed",
-    "pastes_nested",
-]
+FAST = list(CLASSIC_FITS)
 ALL = FAST + [pytest.param("insteval_crossed", marks=pytest.mark.slow)]
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCES / f"{name}.json").read_text())
+reference = load_reference
 
 
 @pytest.fixture(scope="session")
