@@ -10,7 +10,7 @@ from lmmcore.errors import DataError, FitError
 from lmmcore.fitting.assemble import assemble_result
 from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import optimize_theta
-from lmmcore.fitting.threads import blas_threads_for
+from lmmcore.fitting.threads import one_blas_thread
 from lmmcore.formula import parse_formula
 from lmmcore.formula.spec import FormulaSpec
 from lmmcore.result import LmmResult
@@ -43,7 +43,7 @@ def fit(formula: str | FormulaSpec, data: pd.DataFrame, reml: bool = True) -> Lm
         raise FitError(f"reml must be True or False, got {reml!r}.")
     spec = parse_formula(formula) if isinstance(formula, str) else formula
     design = build_design(spec, data)
-    with blas_threads_for(design):
+    with one_blas_thread():
         criterion = make_criterion(design, bool(reml))
         report = optimize_theta(criterion)
         return assemble_result(design, criterion, report, data_index=data.index)

@@ -79,9 +79,7 @@ class Criterion:
         self.theta0 = np.concatenate([np.where(np.isinf(t.theta_lower), 0.0, 1.0) for t in terms])
         self.ntheta = len(self.theta0)
         self.nfev = 0
-        # fit() leaves large problems to the BLAS's own threads, but under load OpenBLAS's threads wait for
-        # busy cores: InstEval (a 1159-order Cholesky per evaluation) took 29-44 s with two threads against
-        # 7 s with one on the loaded 2-core machine, so the large factorisations run on one thread
+        # large factorisations run on one BLAS thread whoever calls them (see fitting/threads.py)
         self._large = self._qr + p + 1 > SMALL_DENSE_ORDER
         self._gradient = (
             None if self._rest else blocks.SingleTermGradient(gu, cross.c, a22, design.nobs, self.reml)

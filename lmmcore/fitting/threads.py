@@ -1,18 +1,19 @@
-"""One BLAS thread for small problems.
+"""BLAS on one thread while fitting.
 
-OpenBLAS spreads even tiny matrix operations over its threads; on a busy 2-core machine that made a
-sleepstudy fit 2-3x slower (17.6 ms against 7.6 ms with one thread, both cores loaded). Problems whose
-dense block is small run with one BLAS thread; large ones keep the library's setting.
+OpenBLAS spreads even tiny matrix operations over its threads, and on a busy machine its threads wait
+for busy cores: a sleepstudy fit took 84 ms against 16 ms on one thread, and InstEval (a 1159-order
+Cholesky per evaluation) 29-44 s against 7 s, on the loaded 2-core machine. ``fit`` therefore runs on one
+thread, replicate chunks too (parallelism comes from processes), and a criterion with a large dense
+block limits its own factorisations when called from elsewhere (profile, Satterthwaite).
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from functools import cache
 
-from lmmcore.design.types import Design
-
-#: Dense trailing blocks up to this order run single-threaded.
+#: A criterion whose dense trailing block is larger than this limits BLAS itself on every evaluation
+#: (the limit costs about 11 microseconds, nothing next to such a factorisation).
 SMALL_DENSE_ORDER = 400
 
 
@@ -23,18 +24,6 @@ def _controller():
     return ThreadpoolController()
 
 
-def dense_order(design: Design) -> int:
-    """Order of the dense trailing block: random effects of all terms but the first, plus X and y."""
-    return design.p + 1 + sum(t.nlevels * t.k for t in design.reterms[1:])
-
-
 def one_blas_thread() -> AbstractContextManager:
-    """A context in which BLAS runs on one thread (replicates are spread over processes instead)."""
+    """A context in which BLAS runs on one thread."""
     return _controller().limit(limits=1, user_api="blas")
-
-
-def blas_threads_for(design: Design) -> AbstractContextManager:
-    """A context that limits BLAS to one thread when ``design`` is small, else does nothing."""
-    if dense_order(design) > SMALL_DENSE_ORDER:
-        return nullcontext()
-    return one_blas_thread()
