@@ -20,17 +20,24 @@ from lmmcore.inference.refit import refit_ml
 COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 
 
-def anova(*models, names: Sequence[str] | None = None, refit: bool = True) -> pd.DataFrame:
+def anova(*models, names: Sequence[str] | None = None, refit: bool = True, **named) -> pd.DataFrame:
     """Compare nested fits of the same data by likelihood-ratio tests.
+
+    lme4 labels each row with the name of the object in the call (``anova(small, big)`` has rows
+    ``small`` and ``big``); here the keywords play that part, ``anova(small=m0, big=m1)``, and any label
+    (a formula, a name with spaces) can be passed as ``anova(**{"(1 | Subject)": m0, ...})`` or with
+    ``names=`` (lme4's ``model.names``).
 
     Parameters
     ----------
     *models : LmmResult
-        Two or more fits of the same response on the same rows.
+        Fits of the same response on the same rows, labelled by ``names`` or ``m1, m2, ...``.
     names : sequence of str, optional
-        Row labels, in the order the models are given; ``m1, m2, ...`` by default.
+        Labels of the positional models, in the order given (lme4's ``model.names``).
     refit : bool
         Refit REML fits by ML (lme4's default); with False their REML log-likelihoods are used.
+    **named : LmmResult
+        Fits labelled by their keyword, after the positional ones; at least two models in all.
 
     Returns
     -------
@@ -46,7 +53,12 @@ def anova(*models, names: Sequence[str] | None = None, refit: bool = True) -> pd
     # scipy.stats is imported where used: it takes ~0.4 s, and `import lmmcore` stays light
     from scipy import stats
 
-    labels = _labels(models, names)
+    labels = _labels(models, names) + list(named)
+    models = models + tuple(named.values())
+    if len(models) < 2:
+        raise InferenceError("anova compares models: give at least two fits, e.g. anova(m0, m1).")
+    if len(set(labels)) != len(labels):
+        raise InferenceError(f"every model needs its own label; got {labels}: rename the repeated ones.")
     _check_same_data(models, labels)
     deviances = [_ml_deviance(m) if (refit and m.reml) else -2.0 * m.loglik for m in models]
     npars = [m.design.p + m.design.ntheta + 1 for m in models]
@@ -66,13 +78,16 @@ def anova(*models, names: Sequence[str] | None = None, refit: bool = True) -> pd
 
 
 def _labels(models, names) -> list[str]:
-    if len(models) < 2:
-        raise InferenceError("anova compares models: give at least two fits, e.g. anova(m0, m1).")
+    """Labels of the positional models (lme4 refuses names of another length)."""
     if names is None:
         return [f"m{i + 1}" for i in range(len(models))]
+    if isinstance(names, str):
+        names = [names]
     labels = [str(n) for n in names]
-    if len(labels) != len(models) or len(set(labels)) != len(labels):
-        raise InferenceError(f"names must give {len(models)} distinct labels, one per model; got {names!r}.")
+    if len(labels) != len(models):
+        raise InferenceError(
+            f"names must give {len(models)} labels, one per model given without a keyword; got {names!r}."
+        )
     return labels
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import lmmcore
@@ -64,12 +65,40 @@ def test_needs_two_models():
         anova(fitted("Reaction ~ Days + (1 | Subject)", "sleepstudy"))
 
 
+def test_keywords_label_rows_as_lme4s_object_names():
+    """lme4's anova(slopes, intercepts, uncorrelated): rows named after the objects, ordered by npar."""
+    ref = load_reference("lrt_sleepstudy_named")
+    models = {name: fitted(f, ref["data"]) for name, f in zip(ref["names"], ref["formulas"])}
+    table = anova(**models)
+    assert list(table.index) == ref["rownames"] == ["intercepts", "uncorrelated", "slopes"]
+    for ours, theirs in REFERENCE_COLUMNS.items():
+        expected = np.array([np.nan if v is None else v for v in ref[theirs]], dtype=float)
+        np.testing.assert_allclose(table[ours].to_numpy(dtype=float), expected, rtol=1e-6, err_msg=ours)
+
+
+def test_any_text_labels_a_row():
+    """The app labels rows with formulas: any string works, through a dict or names=."""
+    small = fitted("Reaction ~ Days + (1 | Subject)", "sleepstudy")
+    big = fitted("Reaction ~ Days + (Days | Subject)", "sleepstudy")
+    by_keywords = anova(**{"Reaction ~ Days + (Days | Subject)": big, "<b>my model</b>": small})
+    assert list(by_keywords.index) == ["<b>my model</b>", "Reaction ~ Days + (Days | Subject)"]
+    by_names = anova(big, small, names=["Reaction ~ Days + (Days | Subject)", "<b>my model</b>"])
+    pd.testing.assert_frame_equal(by_keywords, by_names)
+    mixed = anova(small, big=big)
+    assert list(mixed.index) == ["m1", "big"]
+    assert mixed.loc["big", "Chisq"] == pytest.approx(by_names.iloc[1]["Chisq"], rel=1e-12)
+
+
 def test_names_must_match_the_models():
     m = fitted("Reaction ~ Days + (1 | Subject)", "sleepstudy")
-    with pytest.raises(InferenceError, match="names"):
+    with pytest.raises(InferenceError, match="names must give 2 labels"):
         anova(m, m, names=["only one"])
-    with pytest.raises(InferenceError, match="distinct"):
+    with pytest.raises(InferenceError, match="its own label"):
         anova(m, m, names=["a", "a"])
+    with pytest.raises(InferenceError, match="its own label"):
+        anova(m, m1=m)  # the positional model is m1 too
+    with pytest.raises(InferenceError, match="at least two"):
+        anova(only=m)
 
 
 def test_different_rows_are_refused():
