@@ -28,8 +28,10 @@ from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui
 from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
 from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
 from explorer.panels.ranef_panel import ranef_server, ranef_ui  # noqa: E402
+from explorer.panels.share_panel import share_button_ui, share_notice_ui, share_server  # noqa: E402
 from explorer.panels.summary_panel import summary_server, summary_ui  # noqa: E402
 from explorer.plotly_output import plotly_dependencies  # noqa: E402
+from explorer.share.bookmarks import enable_sharing  # noqa: E402
 from shiny import App, ui  # noqa: E402
 
 DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
@@ -38,45 +40,52 @@ _DEFAULT_DATA = engine.load_example(engine.DEFAULT_EXAMPLE)
 fitting.get_executor()  # start the pool and warm it up before the first visitor
 warm.warm_up()  # and the figure builders
 
-app_ui = ui.page_sidebar(
-    ui.sidebar(
-        ui.accordion(
-            ui.accordion_panel("Data", data_controls_ui("data")),
-            ui.accordion_panel("Model", model_controls_ui("model", engine.DEFAULT_FORMULA, _DEFAULT_DATA)),
-            open=True,
-            multiple=True,
+
+def app_ui(request):
+    """The page, built per request: a shared link's query string fills the inputs (Shiny bookmarking)."""
+    return ui.page_sidebar(
+        ui.sidebar(
+            ui.accordion(
+                ui.accordion_panel("Data", data_controls_ui("data")),
+                ui.accordion_panel(
+                    "Model", model_controls_ui("model", engine.DEFAULT_FORMULA, _DEFAULT_DATA)
+                ),
+                open=True,
+                multiple=True,
+            ),
+            share_button_ui("share"),
+            width=380,
         ),
-        width=380,
-    ),
-    data_notice_ui("data"),
-    status_ui("fit"),
-    ui.navset_card_tab(
-        ui.nav_panel("Summary", summary_ui("summary"), value="summary"),
-        ui.nav_panel("Diagnostics", diagnostics_ui("diag"), value="diagnostics"),
-        ui.nav_panel("Random effects", ranef_ui("ranef"), value="ranef"),
-        ui.nav_panel("Data", data_preview_ui("data"), value="data"),
-        id="tabs",
-    ),
-    ui.head_content(
-        ui.tags.link(rel="icon", href="data:,"),  # no favicon request (it was a 404)
-        *plotly_dependencies(),
-        ui.tags.style(
-            ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"
-            ".lmm-slot .shiny-input-container{margin-bottom:0.3rem}"
-            # Messages wrap (a long error is read without scrolling sideways); summary text stays aligned.
-            ".lmm-formula-error,.lmm-no-fit{white-space:pre-wrap;overflow-wrap:anywhere}"
-            ".lmm-status{overflow-wrap:anywhere}"
-            "#summary-summary_text{overflow-x:auto}"
-            # Tables scroll inside their column rather than run past it; compact cells keep Corr in view.
-            ".lmm-table{overflow-x:auto;max-width:100%}"
-            ".lmm-table table{width:auto;font-size:0.85rem;margin-bottom:0.5rem}"
-            ".lmm-table th,.lmm-table td{padding:0.2rem 0.45rem;white-space:nowrap}"
-            ".lmm-table th{text-align:left}"
+        share_notice_ui("share"),
+        data_notice_ui("data"),
+        status_ui("fit"),
+        ui.navset_card_tab(
+            ui.nav_panel("Summary", summary_ui("summary"), value="summary"),
+            ui.nav_panel("Diagnostics", diagnostics_ui("diag"), value="diagnostics"),
+            ui.nav_panel("Random effects", ranef_ui("ranef"), value="ranef"),
+            ui.nav_panel("Data", data_preview_ui("data"), value="data"),
+            id="tabs",
         ),
-    ),
-    title="LMM Explorer",
-    fillable=False,
-)
+        ui.head_content(
+            ui.tags.link(rel="icon", href="data:,"),  # no favicon request (it was a 404)
+            *plotly_dependencies(),
+            ui.tags.style(
+                ".lmm-status{min-height:1.6rem} pre.shiny-text-output{font-size:0.8rem;white-space:pre}"
+                ".lmm-slot .shiny-input-container{margin-bottom:0.3rem}"
+                # Messages wrap (a long error is read without scrolling sideways); summary text stays aligned.
+                ".lmm-formula-error,.lmm-no-fit{white-space:pre-wrap;overflow-wrap:anywhere}"
+                ".lmm-status{overflow-wrap:anywhere}"
+                "#summary-summary_text{overflow-x:auto}"
+                # Tables scroll inside their column rather than run past it; compact cells keep Corr in view.
+                ".lmm-table{overflow-x:auto;max-width:100%}"
+                ".lmm-table table{width:auto;font-size:0.85rem;margin-bottom:0.5rem}"
+                ".lmm-table th,.lmm-table td{padding:0.2rem 0.45rem;white-space:nowrap}"
+                ".lmm-table th{text-align:left}"
+            ),
+        ),
+        title="LMM Explorer",
+        fillable=False,
+    )
 
 
 def server(input, output, session):
@@ -88,6 +97,8 @@ def server(input, output, session):
     summary_server("summary", outcome=outcome, dataset=dataset)
     diagnostics_server("diag", outcome=outcome, dataset=dataset)
     ranef_server("ranef", outcome=outcome)
+    share_server("share")
 
 
-app = App(app_ui, server)
+app = App(app_ui, server, bookmark_store="server")
+enable_sharing(app)  # links and their uploaded data kept in LMM_SHARE_DIR
