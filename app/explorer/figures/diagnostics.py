@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 from scipy import stats
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
-from .large_data import SVG_LIMIT, points_or_density, scatter_trace, thinned_ranks
+from .large_data import SVG_LIMIT, WEBGL_LIMIT, points_or_density, scatter_trace, thinned_ranks
 from .style import axis_refs, grid_layout, panel_layout
+from .text import plain, plain_all
 
 HINTS = {
     "resid": "Points scattered evenly around 0 with no funnel or curve: the mean and the variance are right.",
@@ -42,17 +43,23 @@ def _smoother(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _point_hover(labels, body: str) -> tuple[dict, str]:
-    """Hover text naming each point (its row and group levels) above ``body``, when labels are given."""
+    """Hover text naming each point (its row and group levels, as plain text) above ``body``, when labels
+    are given."""
     if labels is None:
         return {}, body + "<extra></extra>"
-    return {"text": np.asarray(labels, dtype=object)}, "%{text}<br>" + body + "<extra></extra>"
+    return {"text": np.asarray(plain_all(labels), dtype=object)}, "%{text}<br>" + body + "<extra></extra>"
+
+
+def _drawn_labels(labels, n: int):
+    """The point labels when points are drawn one by one; None when they are binned (no per-point hover)."""
+    return labels if n <= WEBGL_LIMIT else None
 
 
 def residuals_vs_fitted(fitted, pearson, labels=None) -> go.Figure:
     """Pearson residuals against fitted values, with the zero line and a lowess smoother; ``labels``
     name each point in its hover (data row, group levels)."""
     x, y = np.asarray(fitted, float), np.asarray(pearson, float)
-    text, hover = _point_hover(labels, "fitted %{x:.4g}<br>residual %{y:.3f}")
+    text, hover = _point_hover(_drawn_labels(labels, len(x)), "fitted %{x:.4g}<br>residual %{y:.3f}")
     traces = [points_or_density(x, y, name="residuals", hovertemplate=hover, **text)]
     if len(x) > 2:
         sx, sy = _smoother(x, y)
@@ -119,15 +126,19 @@ def qq_residuals(pearson) -> go.Figure:
 
 def qq_random_effects(ranef: dict[str, pd.DataFrame]) -> go.Figure:
     """One normal QQ panel per grouping factor and term of the conditional modes."""
-    panels = [(group, term) for group, modes in ranef.items() for term in modes.columns]
+    panels = [
+        (f"{plain(term)} | {plain(group)}", modes[term].to_numpy())
+        for group, modes in ranef.items()
+        for term in modes.columns
+    ]
     cols = min(3, max(1, len(panels)))
     rows = -(-len(panels) // cols) if panels else 1
     traces = []
-    for k, (group, term) in enumerate(panels):
-        for trace in _qq_traces(ranef[group][term].to_numpy(), name=f"{term} | {group}"):
+    for k, (name, values) in enumerate(panels):
+        for trace in _qq_traces(values, name=name):
             traces.append(trace.update(**axis_refs(k)))
     layout = grid_layout(
-        [f"{t} | {g}" for g, t in panels],
+        [name for name, _ in panels],
         cols,
         title={"text": "Normal QQ plots of the random effects<br><sub>conditional modes</sub>"},
         showlegend=False,
@@ -140,7 +151,7 @@ def _group_boxes(pearson: pd.Series, groups: pd.Series, labels=None) -> tuple[go
     """One box trace over all levels (plotly splits it by x); the levels ordered by median residual."""
     points = "all" if len(pearson) <= SVG_LIMIT // 5 else False
     order = [str(level) for level in pearson.groupby(groups, observed=True).median().sort_values().index]
-    text, hover = _point_hover(labels, "residual %{y:.3f}")
+    text, hover = _point_hover(labels if points else None, "residual %{y:.3f}")
     box = go.Box(
         **text,
         hovertemplate=hover if points else None,
@@ -187,7 +198,10 @@ def residuals_by_group(pearson, groups, group_name: str, labels=None) -> go.Figu
     """Pearson residuals per level of a grouping factor: boxes (sorted by median) for up to MAX_BOXES
     levels, median and interquartile range per level beyond."""
     values = pd.Series(np.asarray(pearson, float))
-    levels = pd.Series(np.asarray(groups)).astype(str)
+    levels = pd.Series(np.asarray(groups)).astype(str).astype("category")
+    # Levels become tick labels and hovers: escaped once per level (plain is one-to-one, so none merge).
+    levels = levels.cat.rename_categories(plain_all(levels.cat.categories)).astype(str)
+    group_name = plain(group_name)
     nlevels = levels.nunique()
     if nlevels <= MAX_BOXES:
         box, order = _group_boxes(values, levels, labels)
@@ -210,7 +224,7 @@ def residuals_by_group(pearson, groups, group_name: str, labels=None) -> go.Figu
 def observed_vs_fitted(observed, fitted, response_name: str, labels=None) -> go.Figure:
     """Observed response against fitted values (conditional on the random effects), with the diagonal."""
     x, y = np.asarray(fitted, float), np.asarray(observed, float)
-    text, hover = _point_hover(labels, "fitted %{x:.4g}<br>observed %{y:.4g}")
+    text, hover = _point_hover(_drawn_labels(labels, len(x)), "fitted %{x:.4g}<br>observed %{y:.4g}")
     points = points_or_density(x, y, name="observations", hovertemplate=hover, **text)
     low, high = float(np.nanmin([x.min(), y.min()])), float(np.nanmax([x.max(), y.max()]))
     diagonal = go.Scatter(
@@ -224,7 +238,7 @@ def observed_vs_fitted(observed, fitted, response_name: str, labels=None) -> go.
     layout = panel_layout(
         "Observed vs fitted",
         {"title": {"text": "fitted"}},
-        {"title": {"text": f"observed {response_name}"}},
+        {"title": {"text": f"observed {plain(response_name)}"}},
         showlegend=False,
     )
     return go.Figure([points, diagonal], layout)
