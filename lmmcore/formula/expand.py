@@ -49,12 +49,14 @@ class _Builder:
     def response(self, node: Node) -> Expr:
         while isinstance(node, Paren):
             node = node.inner
-        if isinstance(node, Name | CallNode):
+        if isinstance(node, Name | CallNode | Unary) or (isinstance(node, Binary) and node.op in _ARITHMETIC):
+            # lme4 evaluates the left side as an expression: incidence/size, a - b, log(a + 1)
             return self.expr(node, "the response")
         if isinstance(node, Binary) and node.op in _BARS:
             raise self.error("a random-effect bar cannot be the response: put it after '~'", node)
         raise self.error(
-            "the response must be a column or a function of one: write e.g. y, log(y) or I(a + b) before '~'",
+            f"'{node.op}' cannot be used in the response: write a column, arithmetic of columns "
+            "(a/b, a - b) or a function of them, e.g. y, log(y + 1) or incidence/size before '~'",
             node,
         )
 

@@ -64,7 +64,7 @@ ERRORS = [
     ("y ~ a, b", 5, ["','"]),
     ("y ~ x + * z", 8, ["'*' cannot start a term"]),
     ("y ~ x +", 7, ["ends unexpectedly after '+'"]),
-    ("x + y ~ z", 2, ["response", "I(a + b)"]),
+    ("x:y ~ z", 1, ["cannot be used in the response", "incidence/size"]),
     ("(1 | g) ~ x", 3, ["bar cannot be the response"]),
     ("y ~ log(x, base = 2)", 16, ["named arguments", "log(x, 10)"]),
     ("y ~ if", 4, ["reserved word", "`if`"]),
