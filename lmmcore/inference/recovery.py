@@ -13,6 +13,11 @@ correlation scale.  Per parameter the study reports
   ``1 - level`` (5 % by default), as lme4 users read ``t value`` against the normal (fixed effects only).
 
 Fits on the boundary (lme4's ``isSingular``) are counted.
+
+The truth is either a design with known parameters (the seed's ``simulate_biomass``, or any simulate
+function) or a fitted model: its estimates are then taken as the truth, and every replicate is a response
+drawn from it on the same design, ``y* = X beta + Z Lambda u* + e*`` with new random effects and noise
+(lme4's ``simulate(m)``), refitted from lme4's start as a new study would be.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from lmmcore.design import build_design
 from lmmcore.errors import InferenceError, LmmError
 from lmmcore.fitting.criterion import make_criterion
 from lmmcore.fitting.optimize import SINGULAR_TOL, optimize_theta
-from lmmcore.formula import parse_formula
+from lmmcore.formula import deparse_formula, parse_formula
 from lmmcore.inference import batch_criterion, batchfit
+from lmmcore.inference.bootstrap import simulate_response
 from lmmcore.inference.executors import (
     ProgressCallback,
     check_count,
@@ -39,6 +45,7 @@ from lmmcore.inference.executors import (
     seed_entropy,
 )
 from lmmcore.inference.levels import validate_level
+from lmmcore.result import LmmResult
 from lmmcore.varcomp import sdcor_names, theta_to_sdcor
 
 # lme4's parameter names of the seed model, and the simulate_biomass argument holding each one's truth.
@@ -94,27 +101,31 @@ class RecoveryResult:
 
 
 def recovery(
-    simulate_params: Mapping[str, float] | Callable[[Mapping[str, float], np.random.Generator], pd.DataFrame],
-    formula: str,
+    simulate_params: Mapping[str, float]
+    | Callable[[Mapping[str, float], np.random.Generator], pd.DataFrame]
+    | LmmResult,
+    formula: str | None = None,
     nrep: int = 200,
     seed: int | None = None,
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
     level: float = 0.95,
     truth: Mapping[str, float] | None = None,
-    reml: bool = True,
+    reml: bool | None = None,
 ) -> RecoveryResult:
     """Simulate ``nrep`` data sets from known parameters, fit ``formula`` to each, summarise.
 
     Parameters
     ----------
-    simulate_params : dict or callable
+    simulate_params : dict, callable or LmmResult
         A dict of :func:`lmmcore.datasets.simulate_biomass` keyword arguments (missing ones take its
         defaults; ``seed`` is set per replicate); the truth then follows from them.  For other designs, a
         callable ``simulate(truth, rng) -> DataFrame`` drawing one data set with the generator ``rng``
-        (a module-level function to run on a process pool); ``truth`` is then required.
-    formula : str
-        The model fitted to every data set.
+        (a module-level function to run on a process pool); ``truth`` is then required.  A fitted model
+        is its own truth: responses are drawn from it on its design and refitted with its formula.
+    formula : str, optional
+        The model fitted to every data set; required with a dict or a callable, the model's own formula
+        (the default) with a fitted model.
     nrep : int
         Replicates (>= 1).
     seed, executor, progress
@@ -124,24 +135,22 @@ def recovery(
     truth : dict, optional
         True values by lme4 parameter name (``"(Intercept)"``, ``"sd_(Intercept)|Site"``, ``"sigma"``...);
         overrides what follows from a dict ``simulate_params``.  Parameters without a truth get NaN.
-    reml : bool
-        REML (default) or maximum likelihood fits.
+    reml : bool, optional
+        REML or maximum likelihood fits; by default REML, or the fitted model's own criterion.
     """
     nrep = check_count("nrep", nrep)
     level = validate_level(level)
     entropy = seed_entropy(seed)
-    parse_formula(formula)  # a bad formula fails here, before any replicate runs
-    if callable(simulate_params):
-        if truth is None:
-            raise InferenceError(
-                "with a simulate function, pass truth= the true values by parameter name, "
-                "e.g. {'(Intercept)': 10, 'sigma': 1}."
-            )
-        simulate, known = simulate_params, dict(truth)
+    if isinstance(simulate_params, LmmResult):
+        replicates, known = _from_fit(simulate_params, formula, reml)
+        formula = simulate_params.formula
     else:
-        simulate, known = _Biomass(_biomass_arguments(simulate_params)), _biomass_truth(simulate_params)
-        known.update(truth or {})
-    replicates = _Replicates(simulate, dict(known), formula, reml)
+        if formula is None:
+            raise InferenceError("pass formula=, the model to fit to every simulated data set.")
+        parse_formula(formula)  # a bad formula fails here, before any replicate runs
+        simulate, known = _simulation(simulate_params, truth)
+        replicates = _Replicates(simulate, dict(known), formula, True if reml is None else bool(reml))
+    known.update(truth or {})
     run = map_replicates(replicates, nrep, entropy, executor, progress, batched=True)
     fits = [r for r in run.results if r is not None]
     index = run.indices[[i for i, r in enumerate(run.results) if r is not None]]
@@ -165,6 +174,35 @@ def recovery(
         seed=entropy,
         notes=tuple(notes),
     )
+
+
+def _simulation(simulate_params, truth) -> tuple[Callable, dict[str, float]]:
+    """The simulate function of a dict or callable ``simulate_params`` and the truth it implies."""
+    if callable(simulate_params):
+        if truth is None:
+            raise InferenceError(
+                "with a simulate function, pass truth= the true values by parameter name, "
+                "e.g. {'(Intercept)': 10, 'sigma': 1}."
+            )
+        return simulate_params, dict(truth)
+    return _Biomass(_biomass_arguments(simulate_params)), _biomass_truth(simulate_params)
+
+
+def _from_fit(m: LmmResult, formula: str | None, reml: bool | None) -> tuple[_FromFit, dict[str, float]]:
+    """Replicates drawn from a fitted model, and its estimates as the truth."""
+    if formula is not None and deparse_formula(parse_formula(formula)) != deparse_formula(
+        parse_formula(m.formula)
+    ):
+        raise InferenceError(
+            f"a fitted model is refitted with its own formula ({m.formula}); to fit {formula!r} instead, "
+            "simulate from parameters (a dict or a simulate function)."
+        )
+    sol, design = m.solution, m.design
+    known = dict(zip(design.fixed_names, map(float, sol.beta)))
+    known.update(
+        zip(sdcor_names(design.reterms), map(float, theta_to_sdcor(sol.theta, sol.sigma, design.reterms)))
+    )
+    return _FromFit(m, m.reml if reml is None else bool(reml)), known
 
 
 def _biomass_arguments(params: Mapping[str, float]) -> dict:
@@ -210,26 +248,7 @@ class _Replicates:
 
     def __call__(self, rngs: list[np.random.Generator]) -> list[tuple | None]:
         spec = parse_formula(self.formula)
-        designs = [self._design(spec, rng) for rng in rngs]
-        out: list[tuple | None] = [None] * len(designs)
-        batches: dict[tuple, list[int]] = {}
-        for i, design in enumerate(designs):
-            if design is not None and batchfit.batchable(design):
-                batches.setdefault(batch_criterion.shape_key(design), []).append(i)
-            elif design is not None:
-                out[i] = self._fit_one(design)
-        for members in batches.values():
-            group = [designs[i] for i in members]
-            start = np.where(group[0].theta_lower == 0, 1.0, 0.0)
-            fits = batchfit.fit_designs(group, self.reml, start)
-            for j, i in enumerate(members):
-                if fits.converged[j]:
-                    out[i] = _record(
-                        group[j], fits.theta[j], fits.sigma[j], fits.beta[j], fits.unscaled_vcov[j]
-                    )
-                else:
-                    out[i] = self._fit_one(group[j])
-        return out
+        return _fit_designs([self._design(spec, rng) for rng in rngs], self.reml)
 
     def _design(self, spec, rng: np.random.Generator):
         data = self.simulate(self.truth, rng)
@@ -238,14 +257,49 @@ class _Replicates:
         except LmmError:
             return None
 
-    def _fit_one(self, design) -> tuple | None:
-        try:
-            criterion = make_criterion(design, self.reml)
-            report = optimize_theta(criterion, check_derivatives=False)
-            sol = criterion.solve(report.theta)
-        except (LmmError, np.linalg.LinAlgError, ArithmeticError):
-            return None
-        return _record(design, sol.theta, sol.sigma, sol.beta, sol.unscaled_vcov)
+
+@dataclass(frozen=True)
+class _FromFit:
+    """A chunk of replicates drawn from a fitted model on its own design; picklable like
+    :class:`_Replicates`, whose fitting it shares."""
+
+    model: LmmResult
+    reml: bool
+
+    def __call__(self, rngs: list[np.random.Generator]) -> list[tuple | None]:
+        m = self.model
+        return _fit_designs([m.design.with_response(simulate_response(m, rng)) for rng in rngs], self.reml)
+
+
+def _fit_designs(designs: list, reml: bool) -> list[tuple | None]:
+    """Fit every design (None: a data set that gave no design): batched where possible, else one by one."""
+    out: list[tuple | None] = [None] * len(designs)
+    batches: dict[tuple, list[int]] = {}
+    for i, design in enumerate(designs):
+        if design is not None and batchfit.batchable(design):
+            batches.setdefault(batch_criterion.shape_key(design), []).append(i)
+        elif design is not None:
+            out[i] = _fit_one(design, reml)
+    for members in batches.values():
+        group = [designs[i] for i in members]
+        start = np.where(group[0].theta_lower == 0, 1.0, 0.0)
+        fits = batchfit.fit_designs(group, reml, start)
+        for j, i in enumerate(members):
+            if fits.converged[j]:
+                out[i] = _record(group[j], fits.theta[j], fits.sigma[j], fits.beta[j], fits.unscaled_vcov[j])
+            else:
+                out[i] = _fit_one(group[j], reml)
+    return out
+
+
+def _fit_one(design, reml: bool) -> tuple | None:
+    try:
+        criterion = make_criterion(design, reml)
+        report = optimize_theta(criterion, check_derivatives=False)
+        sol = criterion.solve(report.theta)
+    except (LmmError, np.linalg.LinAlgError, ArithmeticError):
+        return None
+    return _record(design, sol.theta, sol.sigma, sol.beta, sol.unscaled_vcov)
 
 
 def _record(design, theta, sigma, beta, unscaled_vcov) -> tuple:

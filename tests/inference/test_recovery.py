@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lmmcore
+from lmmcore.datasets import load
 from lmmcore.errors import InferenceError, LmmError
+from lmmcore.inference.bootstrap import simulate_response
 from lmmcore.inference.recovery import recovery
 
 FORMULA = "Biomass ~ Temp + N + (1 + Temp | Site)"
@@ -152,3 +155,63 @@ def test_two_hundred_replicates_are_fast():
     elapsed = time.process_time() - start
     assert result.completed == 200
     assert elapsed < 20.0, elapsed
+
+
+@pytest.fixture(scope="module")
+def sleepstudy_ml():
+    return lmmcore.fit("Reaction ~ Days + (Days | Subject)", load("sleepstudy"), reml=False)
+
+
+def test_a_fitted_model_is_its_own_truth(sleepstudy_ml):
+    m = sleepstudy_ml
+    result = recovery(m, nrep=40, seed=5)
+    truth = result.table["truth"]
+    np.testing.assert_array_equal(truth[list(m.fixef.index)].to_numpy(), m.fixef.to_numpy())
+    assert truth["sigma"] == m.sigma
+    assert truth["sd_(Intercept)|Subject"] == pytest.approx(m.sigma * np.asarray(m.theta)[0], rel=1e-12)
+    assert list(result.table.index) == [
+        "(Intercept)",
+        "Days",
+        "sd_(Intercept)|Subject",
+        "cor_Days.(Intercept)|Subject",
+        "sd_Days|Subject",
+        "sigma",
+    ]
+    assert result.completed == 40 and result.failed == 0 and len(result.estimates) == 40
+
+
+def test_a_replicate_from_a_fit_is_a_refit_of_a_response_drawn_from_it(sleepstudy_ml):
+    """Replicate i draws y* with its own generator (lme4's simulate(m): new random effects and noise) and
+    fits the same formula by the model's criterion (ML here): the same estimates as lmmcore.fit on y*, to
+    the optimizers' tolerance (1e-5 relative; the batch refit and the one-by-one fit stop differently)."""
+    m = sleepstudy_ml
+    result = recovery(m, nrep=3, seed=17)
+    data = load("sleepstudy")
+    for i in range(3):
+        rng = np.random.default_rng(np.random.SeedSequence(result.seed, spawn_key=(i,)))
+        y = simulate_response(m, rng)
+        refit = lmmcore.fit(m.formula, data.assign(Reaction=y), reml=False)
+        row = result.estimates.loc[i]
+        np.testing.assert_allclose(row[list(refit.fixef.index)].to_numpy(float), refit.fixef, rtol=1e-5)
+        np.testing.assert_allclose(row["se_Days"], refit.se["Days"], rtol=1e-4)
+        assert row["sigma"] == pytest.approx(refit.sigma, rel=1e-5)
+
+
+def test_a_crossed_model_as_truth_is_recovered():
+    """Two grouping factors (refitted one by one, not batched): unbiased fixed effect and sigma."""
+    m = lmmcore.fit("diameter ~ 1 + (1 | plate) + (1 | sample)", load("Penicillin"))
+    result = recovery(m, nrep=30, seed=2)
+    table = result.table
+    assert result.completed == 30 and result.failed == 0
+    for name in ("(Intercept)", "sigma"):
+        assert abs(table.loc[name, "bias"]) < 4 * table.loc[name, "mcse"], name
+    assert table.loc["(Intercept)", "power"] == 1.0
+
+
+def test_a_fitted_model_is_refitted_with_its_own_formula(sleepstudy_ml):
+    same = recovery(sleepstudy_ml, "Reaction ~ 1 + Days + (1 + Days | Subject)", nrep=2, seed=1)
+    assert same.completed == 2
+    with pytest.raises(InferenceError, match="its own formula"):
+        recovery(sleepstudy_ml, "Reaction ~ Days + (1 | Subject)", nrep=2)
+    with pytest.raises(InferenceError, match="formula="):
+        recovery({}, nrep=2)
