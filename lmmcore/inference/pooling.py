@@ -22,7 +22,7 @@ from lmmcore.formula import parse_formula
 COLUMNS = ["group", "level", "term", "estimate", "method", "n", "note"]
 
 
-def pooling(formula: str, data: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+def pooling(formula: str, data: pd.DataFrame, group: str | None = None, reml: bool = True) -> pd.DataFrame:
     """Estimates of every fixed-part coefficient per level under the three kinds of pooling.
 
     Parameters
@@ -33,6 +33,8 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None) -> pd.Da
     group : str, optional
         The grouping factor to compare on (lme4's label, e.g. ``"Site"``); needed when the model has
         several.
+    reml : bool
+        Partial pooling from the REML fit (lme4's default) or the maximum-likelihood one.
 
     Returns
     -------
@@ -46,7 +48,7 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None) -> pd.Da
             "pooling compares a mixed model with separate and pooled fits, but this formula has no random "
             "effects; add a term such as (1 | group)."
         )
-    m = fit(formula, data)
+    m = fit(formula, data, reml=reml)
     design = m.design
     term_index = _pick_term(design.reterms, group)
     term = design.reterms[term_index]

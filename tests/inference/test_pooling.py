@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lmmcore
 from lmmcore.datasets import load
 from lmmcore.errors import InferenceError
 from lmmcore.inference.pooling import pooling
@@ -96,3 +97,15 @@ def test_several_grouping_factors_need_group():
 def test_no_random_effects_says_what_to_add(biomass):
     with pytest.raises(InferenceError, match=r"\(1 \| group\)"):
         pooling("Biomass ~ Temp + N", biomass)
+
+
+def test_partial_pooling_of_the_ml_fit(biomass):
+    """reml=False: the ML fit's coef(m) (its fixed effects plus its conditional modes)."""
+    m = lmmcore.fit(FORMULA, biomass, reml=False)
+    partial = estimates(pooling(FORMULA, biomass, reml=False), "partial")
+    expected = m.fixef.to_numpy() + np.zeros((20, 3))
+    modes = m.ranef["Site"].loc[partial.index]
+    expected[:, :2] += modes[["(Intercept)", "Temp"]].to_numpy()
+    np.testing.assert_allclose(partial.to_numpy(), expected, rtol=1e-12)
+    reml = estimates(pooling(FORMULA, biomass), "partial")
+    assert np.abs(partial.to_numpy() - reml.to_numpy()).max() > 1e-4  # the criterion matters
