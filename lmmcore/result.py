@@ -279,6 +279,19 @@ class LmmResult:
 
         return predict_band(self, newdata, level=level, nsim=nsim, seed=seed, re=re)
 
+    # --- model quality (lmmcore.quality) -----------------------------------------------------------
+    def r2(self) -> pd.Series:
+        """Nakagawa's marginal and conditional R² (performance's ``r2_nakagawa``); see ``lmmcore.quality``."""
+        from lmmcore.quality.r2 import r2
+
+        return r2(self)
+
+    def icc(self) -> pd.Series:
+        """Adjusted and unadjusted intraclass correlation (performance's ``icc``); see ``lmmcore.quality``."""
+        from lmmcore.quality.icc import icc
+
+        return icc(self)
+
 
 def _linear_predictor(m: LmmResult, newdata: pd.DataFrame | None, re: bool) -> np.ndarray:
     """``X beta`` (and ``+ Z b`` when ``re``) for new data, via the design stage's encoder."""
