@@ -7,7 +7,8 @@
 # Needs R >= 4.2 with lme4 1.1-31 and jsonlite. Writes tests/reference/lme4/lrt_sleepstudy_named.json:
 # anova(slopes, intercepts, uncorrelated) of three REML fits (refitted by ML), rows labelled with the
 # object names lme4 reads from the call, in lme4's order (by npar); columns as lrt_sleepstudy.json, plus
-# `names` (the object names in the order given) and `formulas` (in the same order).
+# `names` (the object names in the order given), `formulas` (in the same order) and `printed` (the lines of
+# print(table): the cells as R shows them).
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -35,7 +36,8 @@ fields <- list(
   refit_ml = TRUE, lme4_version = as.character(packageVersion("lme4")),
   rownames = rownames(table), npar = unname(table$npar), AIC = unname(table$AIC), BIC = unname(table$BIC),
   logLik = unname(table$logLik), deviance = unname(table$deviance), Chisq = unname(table$Chisq),
-  Df = unname(table$Df), p = unname(table[["Pr(>Chisq)"]])
+  Df = unname(table$Df), p = unname(table[["Pr(>Chisq)"]]),
+  printed = capture.output(print(table, signif.legend = FALSE))
 )
 path <- file.path(out_dir, "lrt_sleepstudy_named.json")
 writeLines(toJSON(fields, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = FALSE), path)
