@@ -26,6 +26,7 @@ from lmmcore.inference.pooling import pooling
 from lmmcore.inference.posterior import PosteriorDraws, sim
 from lmmcore.inference.profile import Profile
 from lmmcore.inference.recovery import RecoveryResult, recovery
+from lmmcore.inference.singularity import SingularTerm, singular_terms
 from lmmcore.result import LmmResult
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "predict_band",
     "recovery",
     "sim",
+    "SingularTerm",
+    "singular_terms",
     "DataError",
     "Design",
     "FitError",
