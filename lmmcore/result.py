@@ -19,7 +19,8 @@ from lmmcore import summary as presentation
 from lmmcore import tables as tabulation
 from lmmcore.design import encode_newdata
 from lmmcore.design.types import Design
-from lmmcore.fitting.optimize import SINGULAR_MESSAGE, OptimizerReport
+from lmmcore.fitting.optimize import OptimizerReport
+from lmmcore.fitting.singular import SINGULAR_MESSAGE
 from lmmcore.fitting.solution import Solution
 from lmmcore.varcomp import varcorr_frame
 

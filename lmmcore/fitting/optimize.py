@@ -27,12 +27,11 @@ from scipy.optimize import minimize
 
 from lmmcore.errors import FitError
 from lmmcore.fitting.blocks import lower_pairs
+from lmmcore.fitting.singular import SINGULAR_MESSAGE, is_singular, on_boundary
 
-SINGULAR_TOL = 1e-4  # lme4's isSingular tolerance
 GRAD_TOL = 2e-3  # lme4's check.conv.grad
 HESS_TOL = 1e-6  # lme4's check.conv.hess
 DERIV_STEP = 1e-4  # lme4's deriv12 step
-SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
 # the criterion is +inf where the factorisation fails and overflows to nan on extreme scales
 _NOT_FINITE = (
     "The criterion is not finite where the optimizer stopped: either the fixed effects reproduce the "
@@ -137,7 +136,7 @@ def _optimize(counter, x, check_derivatives: bool, maxiter: int, terms) -> Optim
                 x, value, derivative_messages = _check_and_polish(counter, *rescaled)
         messages.extend(derivative_messages)
         converged = ok and not any(m.startswith("Model failed") for m in derivative_messages)
-    singular = bool(np.any(x[lower == 0] < SINGULAR_TOL))
+    singular = is_singular(x, lower)
     if singular:
         messages.insert(0, SINGULAR_MESSAGE)
     return OptimizerReport(
@@ -161,7 +160,7 @@ def _out_of_budget(counter: _Counter, terms, maxfun: int) -> OptimizerReport:
         raise FitError(_NOT_FINITE)
     if terms is not None:
         x = _fold_signs(x, terms)
-    singular = bool(np.any(x[counter.lower == 0] < SINGULAR_TOL))
+    singular = is_singular(x, counter.lower)
     message = (
         f"Model failed to converge: the optimizer used its budget of {maxfun} criterion evaluations "
         f"({len(x)} covariance parameters); simplify the random effects, e.g. fewer slopes, "
@@ -378,7 +377,7 @@ def _check_and_polish(counter: _Counter, x: np.ndarray, value: float, attempts: 
     lower = counter.lower
     hess, previous_free = None, None
     for attempt in range(attempts):
-        free = np.flatnonzero(~((lower == 0) & (x < SINGULAR_TOL)))
+        free = np.flatnonzero(~on_boundary(x, lower))
         if len(free) == 0:
             return x, value, []
         nearby = hess if np.array_equal(free, previous_free) else None

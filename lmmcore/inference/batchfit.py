@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lmmcore.design.types import Design
-from lmmcore.fitting.optimize import SINGULAR_TOL
+from lmmcore.fitting.singular import is_singular
 from lmmcore.inference.batch_criterion import (
     BatchProblem,
     evaluate,
@@ -62,7 +62,7 @@ class BatchFit:
     def singular(self) -> np.ndarray:
         k = int(round((math.sqrt(8 * self.theta.shape[1] + 1) - 1) / 2))
         rows, cols = lower_indices(k)
-        return np.any(self.theta[:, rows == cols] < SINGULAR_TOL, axis=1)
+        return is_singular(self.theta, np.where(rows == cols, 0.0, -np.inf))
 
 
 def batchable(design: Design) -> bool:

@@ -26,7 +26,8 @@ import pandas as pd
 
 from lmmcore.errors import LmmError
 from lmmcore.fitting import criterion_for
-from lmmcore.fitting.optimize import SINGULAR_MESSAGE, SINGULAR_TOL, OptimizerReport, optimize_theta
+from lmmcore.fitting.optimize import OptimizerReport, optimize_theta
+from lmmcore.fitting.singular import SINGULAR_MESSAGE, is_singular
 from lmmcore.inference import batchfit
 from lmmcore.inference.executors import (
     ProgressCallback,
@@ -263,8 +264,7 @@ def _collect(m, results: list, indices: np.ndarray, nsim: int, entropy: int, has
     draws = pd.DataFrame(stack(0, len(names)), index=index, columns=names)
     theta = pd.DataFrame(stack(1, design.ntheta), index=index, columns=list(design.theta_names))
     stat = _statistic_frame([results[i][3] for i in ok], index) if has_statistic else None
-    diagonal = design.theta_lower == 0
-    singular = int(np.sum(np.any(theta.to_numpy()[:, diagonal] < SINGULAR_TOL, axis=1)))
+    singular = int(np.sum(is_singular(theta.to_numpy(), design.theta_lower)))
     return BootstrapResult(
         draws=draws,
         theta=theta,

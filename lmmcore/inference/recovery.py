@@ -34,7 +34,8 @@ from lmmcore.datasets import simulate_biomass
 from lmmcore.design import build_design
 from lmmcore.errors import InferenceError, LmmError
 from lmmcore.fitting.criterion import make_criterion
-from lmmcore.fitting.optimize import SINGULAR_TOL, optimize_theta
+from lmmcore.fitting.optimize import optimize_theta
+from lmmcore.fitting.singular import is_singular
 from lmmcore.formula import deparse_formula, parse_formula
 from lmmcore.inference import batch_criterion, batchfit
 from lmmcore.inference.bootstrap import simulate_response
@@ -307,7 +308,7 @@ def _record(design, theta, sigma, beta, unscaled_vcov) -> tuple:
     values.update(zip(sdcor_names(design.reterms), theta_to_sdcor(theta, sigma, design.reterms)))
     se = sigma * np.sqrt(np.diag(unscaled_vcov))
     values.update({f"se_{name}": s for name, s in zip(design.fixed_names, se)})
-    singular = bool(np.any(np.asarray(theta)[design.theta_lower == 0] < SINGULAR_TOL))
+    singular = is_singular(np.asarray(theta), design.theta_lower)
     return values, singular, tuple(design.fixed_names)
 
 
