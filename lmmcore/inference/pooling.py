@@ -50,15 +50,16 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None, reml: bo
         )
     m = fit(formula, data, reml=reml)
     design = m.design
-    term_index = _pick_term(design.reterms, group)
-    term = design.reterms[term_index]
+    term_indices = _pick_terms(design.reterms, group)
+    term = design.reterms[term_indices[0]]
     counts = np.bincount(term.refs, minlength=term.nlevels)
     complete = _least_squares(design.X, design.y)
+    positions = [{v: i for i, v in enumerate(design.reterms[t].levels)} for t in term_indices]
     rows = []
     for level_index, level in enumerate(term.levels):
         n = int(counts[level_index])
         none, note = _within_level_fit(design, term.refs == level_index)
-        partial = _level_coefficients(m, term_index, level_index)
+        partial = _level_coefficients(m, term_indices, positions, level)
         for j, name in enumerate(design.fixed_names):
             rows.append((term.group, level, name, complete[j], "complete", n, ""))
             rows.append((term.group, level, name, none[j], "none", n, note))
@@ -66,7 +67,8 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None, reml: bo
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _pick_term(reterms, group: str | None) -> int:
+def _pick_terms(reterms, group: str | None) -> list[int]:
+    """The random-effects terms of ``group`` (several for ``(1 | g) + (0 + x | g)``, lme4's ``||``)."""
     groups = [t.group for t in reterms]
     if group is None:
         if len(set(groups)) > 1:
@@ -74,14 +76,10 @@ def _pick_term(reterms, group: str | None) -> int:
                 f"the model has several grouping factors ({', '.join(dict.fromkeys(groups))}); "
                 "pass group= one of them."
             )
-        return 0
+        group = groups[0]
     if group not in groups:
         raise InferenceError(f"group {group!r} is not a grouping factor of the model; use one of {groups}.")
-    if groups.count(group) > 1:
-        raise InferenceError(
-            f"{group!r} has several random-effects terms; write them as one term, such as (1 + x | {group})."
-        )
-    return groups.index(group)
+    return [i for i, g in enumerate(groups) if g == group]
 
 
 def _within_level_fit(design, rows: np.ndarray) -> tuple[np.ndarray, str]:
@@ -95,13 +93,14 @@ def _within_level_fit(design, rows: np.ndarray) -> tuple[np.ndarray, str]:
     return _least_squares(X, y), ""
 
 
-def _level_coefficients(m, term_index: int, level_index: int) -> dict[str, float]:
-    """lme4's ``coef(m)`` for one level: fixed effects plus that level's conditional modes."""
+def _level_coefficients(m, term_indices: list[int], positions: list[dict], level: str) -> dict[str, float]:
+    """lme4's ``coef(m)`` for one level: fixed effects plus that level's conditional modes, summed over
+    the group's terms."""
     design = m.design
-    term = design.reterms[term_index]
     out = dict(zip(design.fixed_names, m.solution.beta))
-    for j, name in enumerate(term.names):
-        out[name] = out.get(name, 0.0) + m.solution.b[term_index][level_index, j]
+    for t, position in zip(term_indices, positions):
+        for j, name in enumerate(design.reterms[t].names):
+            out[name] = out.get(name, 0.0) + m.solution.b[t][position[level], j]
     return out
 
 

@@ -24,9 +24,9 @@ def table(biomass):
     return pooling(FORMULA, biomass)
 
 
-def estimates(table, method):
+def estimates(table, method, terms=TERMS):
     wide = table[table["method"] == method].pivot(index="level", columns="term", values="estimate")
-    return wide[TERMS]
+    return wide[terms]
 
 
 def least_squares(frame):
@@ -109,3 +109,14 @@ def test_partial_pooling_of_the_ml_fit(biomass):
     np.testing.assert_allclose(partial.to_numpy(), expected, rtol=1e-12)
     reml = estimates(pooling(FORMULA, biomass), "partial")
     assert np.abs(partial.to_numpy() - reml.to_numpy()).max() > 1e-4  # the criterion matters
+
+
+def test_uncorrelated_terms_of_one_group_add_up():
+    """(Days || Subject) is two terms of Subject: coef(m) adds both conditional modes to the fixed effects."""
+    sleepstudy = load("sleepstudy")
+    formula = "Reaction ~ Days + (Days || Subject)"
+    m = lmmcore.fit(formula, sleepstudy)
+    partial = estimates(pooling(formula, sleepstudy), "partial", ["(Intercept)", "Days"])
+    modes = m.ranef["Subject"].loc[partial.index, ["(Intercept)", "Days"]].to_numpy()
+    np.testing.assert_allclose(partial.to_numpy(), m.fixef.to_numpy() + modes, rtol=1e-12)
+    assert np.abs(modes).min(axis=0).all()  # both terms contribute
