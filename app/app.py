@@ -16,7 +16,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
-from explorer import engine, fitting  # noqa: E402
+from explorer import compute, engine  # noqa: E402
 from explorer.figures import warm  # noqa: E402
 from explorer.panels.data_panel import (  # noqa: E402
     data_controls_ui,
@@ -31,13 +31,14 @@ from explorer.panels.ranef_panel import ranef_server, ranef_ui  # noqa: E402
 from explorer.panels.share_panel import share_button_ui, share_notice_ui, share_server  # noqa: E402
 from explorer.panels.summary_panel import summary_server, summary_ui  # noqa: E402
 from explorer.plotly_output import plotly_dependencies  # noqa: E402
+from explorer.session_state import SessionState  # noqa: E402
 from explorer.share.bookmarks import enable_sharing  # noqa: E402
 from shiny import App, ui  # noqa: E402
 
 DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
 _DEFAULT_DATA = engine.load_example(engine.DEFAULT_EXAMPLE)
 
-fitting.get_executor()  # start the pool and warm it up before the first visitor
+compute.start()  # start the workers and warm them up before the first visitor
 warm.warm_up()  # and the figure builders
 
 
@@ -89,6 +90,7 @@ def app_ui(request):
 
 
 def server(input, output, session):
+    state = SessionState(session)  # noqa: F841 (handed to the long-task panels)
     fit_error_of = {}
     dataset = data_server("data")
     model = model_server("model", dataset=dataset, fit_error=lambda: fit_error_of["current"]())

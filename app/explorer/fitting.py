@@ -1,4 +1,4 @@
-"""Fitting off the event loop: a module-level process pool and the picklable top-level worker function.
+"""The live fit's request, outcome and worker function (run in the compute layer's worker processes).
 
 Every result is tagged with the request it answers (formula, criterion, data key), so a panel can refuse to
 show an old fit as the answer to a newer request.
@@ -7,18 +7,14 @@ show an old fit as the answer to a newer request.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import select
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
-WORKERS_ENV = "LMM_APP_WORKERS"
+from . import compute
 
 
 @dataclass(frozen=True)
@@ -41,12 +37,19 @@ class FitRequest:
 
 @dataclass(frozen=True)
 class FitOutcome:
-    """The answer to one request: a result, or the message of the error that stopped the fit."""
+    """The answer to one request: a result, or the message of the error that stopped the fit.
+
+    ``inference`` is the summary's lmerTest/Wald/ANOVA tables, computed in the worker right after the fit so
+    the summary shows them in the same update. ``retryable`` marks an error that is not the model's (the
+    worker crashed, the time budget ran out): the same request may be tried again.
+    """
 
     request: FitRequest
     result: Any = None
     error: str | None = None
     seconds: float = 0.0
+    inference: Any = None
+    retryable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -54,8 +57,9 @@ class FitOutcome:
 
 
 def fit_in_worker(request: FitRequest, data: pd.DataFrame) -> FitOutcome:
-    """Run one fit (in a worker process); user errors come back as messages, never as crashes."""
+    """Run one fit and its summary inference (in a worker process); user errors come back as messages."""
     from . import engine
+    from .tables.inference_tables import summary_inference
 
     started = time.perf_counter()
     try:
@@ -66,74 +70,33 @@ def fit_in_worker(request: FitRequest, data: pd.DataFrame) -> FitOutcome:
         # An engine bug or an impossible model lmmcore did not classify: say so rather than crash the session.
         message = f"The fit failed unexpectedly ({type(err).__name__}: {err}); try a simpler model."
         return FitOutcome(request, error=message, seconds=time.perf_counter() - started)
-    return FitOutcome(request, result=result, seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return FitOutcome(request, result=result, seconds=seconds, inference=summary_inference(result))
 
 
-def _warm_up() -> bool:
-    """Import the engine in a worker so the first real fit does not pay for it."""
-    from . import engine  # noqa: F401
+def fit_lane(formula: str, data: pd.DataFrame) -> str:
+    """The compute lane of a fit: its cost grows with rows x random-effect columns (a factor slope counts
+    one column per level), so that product decides."""
+    from . import engine
 
-    return True
-
-
-_executor: ProcessPoolExecutor | None = None
-
-
-def get_executor() -> ProcessPoolExecutor:
-    """The module-level pool, started (and warmed up) on first use."""
-    global _executor
-    if _executor is None:
-        _executor = _make_executor()
-    return _executor
-
-
-def reset_executor() -> None:
-    """Drop a broken pool (a worker died); the next fit starts a fresh one."""
-    global _executor
-    if _executor is not None:
-        _executor.shutdown(wait=False, cancel_futures=True)
-    _executor = None
-
-
-def _exit_with(app_pid: int) -> None:
-    """Worker initializer: leave when the app process is gone.
-
-    A pool worker holds both ends of its task queue, so it never sees end-of-file when the app dies
-    without shutting the pool down (killed, crashed); the fork server then lives on too, as it stays up
-    while any worker holds its liveness pipe. A daemon thread waiting on the app's pid fixes both.
-    """
-
-    def watch() -> None:
-        if hasattr(os, "pidfd_open"):
-            try:
-                with open(os.pidfd_open(app_pid), "rb", buffering=0) as pidfd:
-                    select.select([pidfd], [], [])
-            except OSError:
-                pass  # already gone
-        else:
-            while _alive(app_pid):
-                time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="lmm-app-watch", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
+    rows = len(data)
+    if compute.lane_for(rows) == "large":
+        return "large"  # past the threshold with one column already: no need to look at the formula
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        spec = engine.parse_formula(formula)
+    except engine.LmmError:
+        return "small"  # the worker reports the error in milliseconds
+    columns = sum(_term_columns(term, data) for term in spec.random)
+    return compute.lane_for(rows, columns)
 
 
-def _make_executor() -> ProcessPoolExecutor:
-    # forkserver: workers fork from a clean server that preloaded (and exercised) the engine: fast, and
-    # never forks the threads of the web server.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["explorer.warm_engine"])
-    workers = int(os.environ.get(WORKERS_ENV, "2"))
-    executor = ProcessPoolExecutor(
-        max_workers=max(1, workers), mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
-    )
-    executor.submit(_warm_up)
-    return executor
+def _term_columns(random_term, data: pd.DataFrame) -> int:
+    columns = int(random_term.intercept)
+    for term in random_term.terms:
+        width = 1
+        for expr in term.factors:
+            name = getattr(expr, "name", None)
+            if name in data.columns and not is_numeric_dtype(data[name]):
+                width *= max(data[name].nunique(), 1)
+        columns += width
+    return max(columns, 1)

@@ -1,17 +1,18 @@
-"""The live fit: debounced requests, fits in the process pool through an extended task, and results that
+"""The live fit: debounced requests, fits in the compute layer through an extended task, and results that
 are only shown as the answer to the request they were computed from.
+
+A superseded fit is cancelled (its worker process stops); a fit that ran out of its time budget or whose
+worker crashed shows its message with a Retry button.
 """
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures.process import BrokenProcessPool
-
 from shiny import module, reactive, render, req, ui
 from shiny.types import SilentOperationInProgressException
 
+from .. import compute
 from ..debounce import debounce
-from ..fitting import FitOutcome, FitRequest, fit_in_worker, get_executor, reset_executor
+from ..fitting import FitOutcome, FitRequest, fit_in_worker, fit_lane
 
 
 @module.ui
@@ -19,15 +20,16 @@ def status_ui():
     return ui.div(ui.output_ui("status"), class_="lmm-status")
 
 
-async def _fit_off_loop(request: FitRequest, frame) -> FitOutcome:
-    loop = asyncio.get_running_loop()
+async def _fit_off_loop(request: FitRequest, frame, owner) -> FitOutcome:
+    """Fit in the compute layer; cancelling the awaiting task cancels the job (its worker stops)."""
+    lane = fit_lane(request.formula, frame)
+    job = compute.submit(fit_in_worker, request, frame, lane=lane, owner=owner, kind="fit")
     try:
-        return await loop.run_in_executor(get_executor(), fit_in_worker, request, frame)
-    except BrokenProcessPool:
-        reset_executor()
-        return FitOutcome(
-            request, error="The fitting process stopped (out of memory?); change an input to retry."
-        )
+        return await job.result()
+    except compute.TaskCancelled:
+        return FitOutcome(request, error="The fit was cancelled.", retryable=True)
+    except compute.TaskError as err:  # out of time, or the worker crashed twice
+        return FitOutcome(request, error=str(err), retryable=True)
 
 
 def settled(outcome) -> FitOutcome | None:
@@ -56,26 +58,33 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
 
     @reactive.extended_task
     async def fit_task(request: FitRequest, frame) -> FitOutcome:
-        return await _fit_off_loop(request, frame)
+        return await _fit_off_loop(request, frame, session.id)
 
     launched: list[FitRequest | None] = [None]
 
-    @reactive.effect
-    def _launch():
-        target = wanted()
-        if target is None or target == launched[0]:
-            return
+    def launch(target: FitRequest) -> None:
         with reactive.isolate():
             data, choice = dataset(), model()
             running = fit_task.status() == "running"
         if data.key != target.data_key or choice.formula != target.formula or choice.error:
             return
         if running:
-            # Superseded: stop waiting for it (a fit already running in a worker finishes unobserved,
-            # one still queued in the pool is dropped); the new request starts on a free worker.
-            fit_task.cancel()
+            fit_task.cancel()  # superseded: its job is cancelled and its worker stops
         launched[0] = target
         fit_task.invoke(target, data.frame)
+
+    @reactive.effect
+    def _launch():
+        target = wanted()
+        if target is not None and target != launched[0]:
+            launch(target)
+
+    @reactive.effect
+    @reactive.event(input.retry)
+    def _retry():
+        with reactive.isolate():
+            target = request()
+        launch(target)
 
     @reactive.calc
     def outcome() -> FitOutcome:
@@ -115,7 +124,12 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
             return None
         if not current.ok:
             first_line = current.error.splitlines()[0]
-            return ui.div(f"✗ {first_line}", class_="text-danger lmm-fit-error")
+            retry = (
+                ui.input_action_button("retry", "Retry", class_="btn-sm btn-outline-primary ms-2 lmm-retry")
+                if current.retryable
+                else None
+            )
+            return ui.div(f"✗ {first_line}", retry, class_="text-danger lmm-fit-error")
         return ui.div(
             f"✓ {target.label}: {current.result.nobs} observations, fitted in {current.seconds:.2f} s",
             class_="text-success lmm-fitted",
