@@ -239,3 +239,59 @@ def group_grid(population: pd.DataFrame, used: pd.DataFrame, group: str) -> tupl
     out = pd.concat(frames, ignore_index=True)
     out[group] = out[group].astype(used[group].dtype)
     return out, len(levels)
+
+
+@dataclass(frozen=True)
+class PredictionPlan:
+    """Everything the band job and the figure need for one choice of x, levels and group.
+
+    ``grid``: the population rows (``curve`` numbers the curves); ``group_grid``: the first curve's rows
+    once per group level, or None; ``levels``: a factor x's values and labels in axis order; ``points``:
+    the data (columns ``x``, ``y``: the response as the model saw it); ``notes``: what the user should know.
+    """
+
+    x: str | None
+    grid: pd.DataFrame
+    group_grid: pd.DataFrame | None
+    curve_labels: tuple[str, ...]
+    levels: tuple[tuple, tuple[str, ...]] | None
+    points: pd.DataFrame
+    notes: tuple[str, ...]
+
+
+def plan(
+    info: ModelPredictors,
+    used: pd.DataFrame,
+    response: np.ndarray,
+    x: str | None,
+    chosen_levels: tuple[str, ...],
+    group: str | None,
+) -> PredictionPlan:
+    """The grids of predictor ``x`` (None: the model has none) with the chosen factor levels, and the
+    curves of ``group``'s levels (None: no group curves)."""
+    notes = []
+    if not any(p.numeric for p in info.predictors):
+        notes.append(
+            "This model has no continuous predictor, so there is no curve to draw: "
+            + (
+                "each level of the factor gets a dot with its bootstrap whiskers."
+                if info.predictors
+                else "its fixed part is the intercept alone, drawn as one dot with its bootstrap whiskers."
+            )
+        )
+    held = curves(info, x, chosen_levels)
+    if held.note:
+        notes.append(held.note)
+    grid = population_grid(info, x, held)
+    groups = None
+    if group is not None:
+        groups, count = group_grid(grid, used, group)
+        if count > MAX_GROUP_CURVES:
+            notes.append(f"{group} has {count} levels: the curves of the first {MAX_GROUP_CURVES} are drawn.")
+        if len(held.labels) > 1:
+            notes.append(f"The {group} curves are drawn at the first curve's levels ({held.labels[0]}).")
+    predictor = info.get(x) if x is not None else None
+    levels = None if predictor is None or predictor.numeric else (predictor.values, predictor.levels)
+    x_data = used[x].to_numpy() if x is not None else np.zeros(len(used))
+    points = pd.DataFrame({"x": x_data, "y": np.asarray(response, dtype=float)})
+    return PredictionPlan(x, grid, groups, held.labels, levels, points, tuple(notes))
