@@ -11,9 +11,12 @@ from explorer.tables.summary_tables import (
     fixed_effects,
     format_numbers,
     model_info,
+    pvalue_cells,
     random_effects,
     summary_warnings,
 )
+
+from tests.refs import REFERENCE_DIR
 
 # lme4 stops its optimizer at a tolerance; 1e-4 relative is far below what the tables show (5 digits).
 RTOL = 1e-4
@@ -57,6 +60,12 @@ def test_model_info_shows_lme4s_criterion_and_information_criteria(sleep_fit, re
     assert float(info["logLik"]) == pytest.approx(ref["logLik"], abs=1e-3)
     assert float(info["AIC"]) == pytest.approx(ref["AIC"], abs=1e-3)
     assert float(info["BIC"]) == pytest.approx(ref["BIC"], abs=1e-3)
+    # performance's r2_nakagawa and icc (references in tests/reference/quality), 4 significant digits.
+    quality = reference("quality/q_sleep_slopes")
+    assert float(info["R² marginal"]) == pytest.approx(quality["R2_marginal"], abs=1e-4)
+    assert float(info["R² conditional"]) == pytest.approx(quality["R2_conditional"], abs=1e-4)
+    assert float(info["ICC adjusted"]) == pytest.approx(quality["ICC_adjusted"], abs=1e-4)
+    assert {len(info[k].split(".")[1]) for k in ("logLik", "AIC", "BIC")} == {4}  # one format for four
     ml = engine.fit("Reaction ~ Days + (Days | Subject)", sleep_fit[1], reml=False)
     assert "Deviance" in dict(model_info(ml, reml=False).values.tolist())
 
@@ -73,14 +82,54 @@ def test_dropped_rows_and_singular_fits_are_warned_where_they_belong():
     flat["y"] -= flat.groupby("g")["y"].transform("mean")
     singular = engine.fit("y ~ 1 + (1 | g)", flat, reml=True)
     assert bool(singular.singular)
-    assert any(
-        "Singular fit" in w or "singular" in w.lower() for w in summary_warnings(singular, 30)["random"]
-    )
+    random = summary_warnings(singular, 30)["random"]
+    assert random[0] == "Singular fit. g: the (1 | g) variance is estimated as 0."
+    assert "too rich for these data" in random[1]
 
 
-def test_format_numbers_keeps_five_significant_digits():
-    shown = format_numbers(pd.DataFrame({"a": [1743.62827, 0.000123456], "b": ["x", "y"]}))
-    assert shown["a"].tolist() == ["1743.6", "0.00012346"] and shown["b"].tolist() == ["x", "y"]
+def test_singular_warning_names_the_term_and_the_perfect_correlation():
+    data = pd.read_csv(REFERENCE_DIR / "data" / "singular.csv")
+    m = engine.fit("y_cor ~ x + (1 + x | g)", data, reml=True)
+    (first, advice) = summary_warnings(m, len(data))["random"]
+    covariance = "g: the (1 + x | g) covariance is singular: correlation (Intercept)-x is 1.00"
+    assert first == f"Singular fit. {covariance}."
+    assert summary_warnings(engine.fit("y_cor ~ x + (1 | g)", data, reml=True), len(data))["random"] == []
+
+
+@pytest.mark.parametrize(
+    ("values", "digits", "expected"),
+    [
+        # R: format(c(41.167, 9.96), digits = 4) -> "41.17" " 9.96"; digits = 5 -> "41.167" " 9.960"
+        ([41.167, 9.96], 4, ["41.17", "9.96"]),
+        ([41.167, 9.96], 5, ["41.167", "9.960"]),
+        # lme4's sleepstudy VarCorr: Variance 612.10 / 35.07 / 654.94, Std.Dev. 24.741 / 5.922 / 25.592
+        ([612.0896, 35.07166, 654.9414], 4, ["612.09", "35.07", "654.94"]),
+        ([24.74043, 5.922108, 25.59182], 4, ["24.740", "5.922", "25.592"]),
+        # E notation where it is narrower: format(c(1e-10, 1), digits = 4) -> "1e-10" "1e+00"
+        ([1e-10, 1.0], 4, ["1e-10", "1e+00"]),
+        ([np.nan, 2.5], 4, ["", "2.5"]),
+    ],
+)
+def test_format_numbers_gives_each_column_one_number_of_decimals_as_rs_format(values, digits, expected):
+    shown = format_numbers(pd.DataFrame({"a": values, "b": ["x"] * len(values)}), digits)
+    assert shown["a"].tolist() == expected and shown["b"].tolist() == ["x"] * len(values)
+
+
+@pytest.mark.parametrize(
+    ("p", "digits", "expected"),
+    [
+        # printCoefmat (lmerTest, digits 3): the seed model's Temp beside two p below eps
+        ([1.48e-19, 0.0787334, 1.6e-37], 3, ["<2e-16 ***", "0.0787 .", "<2e-16 ***"]),
+        # sleepstudy: a small p beside one below eps gets a blank after "<"
+        ([1.17e-17, 3.2638e-06], 3, ["< 2e-16 ***", "3.26e-06 ***"]),
+        # fixed and E notation formatted as two groups, each with its own decimals
+        ([0.1383, 0.0755, 2.41e-12, 3.7e-06], 3, ["0.1383", "0.0755 .", "2.41e-12 ***", "3.70e-06 ***"]),
+        ([0.004267, 0.679758, 0.04], 4, ["0.004267 **", "0.679758", "0.040000 *"]),
+        ([np.nan, 0.5], 3, ["", "0.5"]),
+    ],
+)
+def test_pvalues_are_rs_format_pval_with_lmertests_codes(p, digits, expected):
+    assert pvalue_cells(np.array(p), digits) == expected
 
 
 def test_fit_data_rows_residuals_and_groups(sleep_fit, reference):
