@@ -23,9 +23,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from lmmcore.design.types import Design
+from lmmcore.design.zmatrix import level_cross
 from lmmcore.varcomp import lower_indices
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -83,10 +83,10 @@ def problem_from_responses(design: Design, responses: np.ndarray, reml: bool) ->
     """R responses on one design (bootstrap): y-free products are shared, only y's are per replicate."""
     term = design.reterms[0]
     responses = np.atleast_2d(np.asarray(responses, dtype=float))
-    gram = _level_gram(term)[None]
-    indicator = _level_indicator(term)
-    zx = _level_cross(term, design.X)
-    zy = np.stack([(indicator @ (term.z[:, [c]] * responses.T)).T for c in range(term.k)], axis=-1)
+    gram = level_cross(term, term.z)[None]
+    zx = level_cross(term, design.X)
+    # (R, m, k) in C order: matmul over a strided copy would block each replicate's sums by the batch's size
+    zy = np.ascontiguousarray(level_cross(term, responses.T).transpose(2, 0, 1))
     m_blocks = np.concatenate([np.broadcast_to(zx, (len(responses), *zx.shape)), zy[..., None]], axis=-1)
     # einsum, not a matrix product: each replicate's sums then do not depend on the batch's size (BLAS
     # blocks a product by its shape), so a replicate's fit is the same in any chunking.
@@ -101,8 +101,8 @@ def problem_from_responses(design: Design, responses: np.ndarray, reml: bool) ->
 
 def problem_from_designs(designs: list[Design], reml: bool) -> BatchProblem:
     """Designs of equal shape (recovery), every cross-product per replicate."""
-    gram = np.stack([_level_gram(d.reterms[0]) for d in designs])
-    m_blocks = np.stack([_level_cross(d.reterms[0], np.column_stack([d.X, d.y])) for d in designs])
+    gram = np.stack([level_cross(d.reterms[0], d.reterms[0].z) for d in designs])
+    m_blocks = np.stack([level_cross(d.reterms[0], np.column_stack([d.X, d.y])) for d in designs])
     full = np.stack([(lambda a: a.T @ a)(np.column_stack([d.X, d.y])) for d in designs])
     return _assemble(gram, m_blocks, full, designs[0], reml)
 
@@ -183,25 +183,6 @@ def _cholesky(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         below = a[..., j + 1 :, j] - np.einsum("...ik,...k->...i", chol[..., j + 1 :, :j], chol[..., j, :j])
         chol[..., j + 1 :, j] = below / root[..., None]
     return chol, ok
-
-
-def _level_indicator(term) -> sp.csr_matrix:
-    n = len(term.refs)
-    return sp.csr_matrix((np.ones(n), (term.refs, np.arange(n))), shape=(term.nlevels, n))
-
-
-def _level_gram(term) -> np.ndarray:
-    """``Z_j'Z_j`` per level, (m, k, k)."""
-    out = np.zeros((term.nlevels, term.k, term.k))
-    np.add.at(out, term.refs, term.z[:, :, None] * term.z[:, None, :])
-    return out
-
-
-def _level_cross(term, columns: np.ndarray) -> np.ndarray:
-    """``Z_j' C`` per level, (m, k, ncol)."""
-    out = np.zeros((term.nlevels, term.k, columns.shape[1]))
-    np.add.at(out, term.refs, term.z[:, :, None] * columns[:, None, :])
-    return out
 
 
 def _assemble(gram, m_blocks, full, design: Design, reml: bool) -> BatchProblem:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmmcore.design.zmatrix import random_effects_z
+
 #: Largest ``n x (p + q)`` for which the orthogonal response is computed (a dense QR).
 _MAX_PROJECTION_SIZE = 4_000_000
 
@@ -59,12 +61,7 @@ def _orthogonal_response(design) -> np.ndarray | None:
     width = design.p + sum(t.nlevels * t.k for t in design.reterms)
     if width >= n or n * width > _MAX_PROJECTION_SIZE:
         return None
-    columns = [design.X]
-    for term in design.reterms:
-        z = np.zeros((n, term.nlevels, term.k))
-        z[np.arange(n), term.refs, :] = term.z
-        columns.append(z.reshape(n, -1))
-    q, _ = np.linalg.qr(np.hstack(columns))
+    q, _ = np.linalg.qr(np.hstack([design.X, random_effects_z(design).toarray()]))
     e = np.cos(np.arange(1, n + 1) * 1.7)  # deterministic and far from any column pattern
     e -= q @ (q.T @ e)
     e -= q @ (q.T @ e)  # a second pass removes what rounding left of the projection

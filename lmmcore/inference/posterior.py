@@ -29,6 +29,7 @@ import pandas as pd
 import scipy.linalg
 import scipy.sparse
 
+from lmmcore.design.zmatrix import random_effects_z
 from lmmcore.inference.executors import check_count, seed_entropy
 from lmmcore.inference.levels import interval_columns, validate_level
 from lmmcore.varcomp import sdcor_names, split_theta
@@ -124,7 +125,7 @@ def sim(m, n: int = 1000, seed: int | None = None) -> PosteriorDraws:
 
 def _precision_factor(design, theta: np.ndarray) -> tuple[scipy.sparse.csr_matrix, np.ndarray]:
     """``Lambda`` and the lower Cholesky factor of ``M`` (see the module docstring)."""
-    z = _sparse_z(design)
+    z = random_effects_z(design)
     lam = scipy.sparse.block_diag(
         [
             scipy.sparse.kron(scipy.sparse.identity(t.nlevels), T)
@@ -137,21 +138,6 @@ def _precision_factor(design, theta: np.ndarray) -> tuple[scipy.sparse.csr_matri
     upper_right = np.asarray(zl.T @ design.X)
     precision = np.block([[upper_left, upper_right], [upper_right.T, design.X.T @ design.X]])
     return lam, scipy.linalg.cholesky(precision, lower=True)
-
-
-def _sparse_z(design) -> scipy.sparse.csr_matrix:
-    """The n x q random-effects model matrix, columns level by level within each term."""
-    blocks = []
-    rows = np.arange(design.nobs)
-    for term in design.reterms:
-        cols = term.refs[:, None] * term.k + np.arange(term.k)
-        blocks.append(
-            scipy.sparse.csr_matrix(
-                (term.z.ravel(), (np.repeat(rows, term.k), cols.ravel())),
-                shape=(design.nobs, term.nlevels * term.k),
-            )
-        )
-    return scipy.sparse.hstack(blocks, format="csr")
 
 
 def _split_ranef(b: np.ndarray, design) -> tuple[np.ndarray, ...]:
