@@ -1,5 +1,9 @@
-"""Reading a user's CSV file: size cap, encoding, delimiter and decimal sniffing, and messages that say
-what is wrong.
+"""Reading a user's CSV file: size cap, encoding, delimiter and decimal sniffing, R's missing values, and
+messages that say what is wrong.
+
+Missing values follow R's ``read.csv``: only the strings in ``missing`` (``NA`` by default) and empty cells
+of numeric or logical columns are missing; a level such as ``None`` or ``NaN`` in a text column stays a
+level (pandas' defaults would turn it into a missing value and drop its rows from the fit).
 
 Pure functions of the uploaded bytes, so every failure mode is tested without a browser.
 """
@@ -11,9 +15,12 @@ import io
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 MAX_UPLOAD_ENV = "LMM_MAX_UPLOAD_MB"
+R_MISSING = ("NA",)
+_LOGICAL = {"TRUE": True, "FALSE": False, "True": True, "False": False, "true": True, "false": False}
 DEFAULT_MAX_UPLOAD_MB = 50.0
 DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -86,11 +93,49 @@ def _numeric_count(frame: pd.DataFrame) -> int:
 SNIFF_CHARS = 64_000
 
 
-def _read(text: str, delimiter: str, decimal: str) -> pd.DataFrame | None:
+def _read(text: str, delimiter: str, decimal: str, missing: tuple[str, ...]) -> pd.DataFrame | None:
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            decimal=decimal,
+            skipinitialspace=True,
+            keep_default_na=False,
+            na_values=list(missing),
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None
+    return r_blanks(frame, decimal)
+
+
+def r_blanks(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
+    """R's rule for empty cells: missing in a column whose other values are numbers or logicals (which
+    become that type), an empty level in a text column."""
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+            continue
+        blank = column.eq("").fillna(False).to_numpy(dtype=bool)  # blanks of spaces are "" (skipinitialspace)
+        if blank.any():
+            converted = _numbers_or_logicals(column.mask(blank), decimal)
+            if converted is not None:
+                frame[name] = converted
+    return frame
+
+
+def _numbers_or_logicals(column: pd.Series, decimal: str) -> pd.Series | None:
+    present = column.dropna()
+    if present.empty:
+        return pd.Series(np.nan, index=column.index)  # R: an all-empty column is logical NA
+    if present.isin(list(_LOGICAL)).all():
+        return column.map(_LOGICAL).astype("boolean")
+    text = present.astype(str).str.replace(decimal, ".", regex=False) if decimal != "." else present
+    try:
+        pd.to_numeric(text)
+    except (ValueError, TypeError):
+        return None
+    values = column.astype("string").str.replace(decimal, ".", regex=False) if decimal != "." else column
+    return pd.to_numeric(values).astype("float64")
 
 
 def _sample(text: str) -> str:
@@ -128,7 +173,7 @@ def _check_rows(text: str, delimiters: list[str]) -> None:
         return
 
 
-def _best_reading(text: str) -> tuple[pd.DataFrame, str, str] | None:
+def _best_reading(text: str, missing: tuple[str, ...]) -> tuple[pd.DataFrame, str, str] | None:
     """Try each delimiter with '.' then ',' as decimal mark on the first lines; keep the reading with most
     columns, then most numeric columns (a ';' file with decimal commas reads as text under '.'); then read
     the whole text once that way."""
@@ -136,7 +181,7 @@ def _best_reading(text: str) -> tuple[pd.DataFrame, str, str] | None:
     best, best_score = None, (0, -1)
     for delimiter in _candidate_delimiters(sample):
         for decimal in (".", ","):
-            frame = _read(sample, delimiter, decimal) if decimal != delimiter else None
+            frame = _read(sample, delimiter, decimal, missing) if decimal != delimiter else None
             if frame is None:
                 continue
             score = (frame.shape[1], _numeric_count(frame))
@@ -144,12 +189,17 @@ def _best_reading(text: str) -> tuple[pd.DataFrame, str, str] | None:
                 best, best_score = (frame, delimiter, decimal), score
     if best is None or sample is text:
         return best
-    frame = _read(text, best[1], best[2])
+    frame = _read(text, best[1], best[2], missing)
     return None if frame is None else (frame, best[1], best[2])
 
 
-def read_csv_upload(raw: bytes, max_bytes: int | None = None) -> ParsedCsv:
+def read_csv_upload(
+    raw: bytes, max_bytes: int | None = None, missing: tuple[str, ...] = R_MISSING
+) -> ParsedCsv:
     """Read an uploaded CSV file into a data frame.
+
+    ``missing``: the strings that mean a missing value (R's ``na.strings``); empty cells of numeric and
+    logical columns are missing too.
 
     Raises
     ------
@@ -165,7 +215,7 @@ def read_csv_upload(raw: bytes, max_bytes: int | None = None) -> ParsedCsv:
             "save it as CSV and upload again."
         )
     text, encoding = decode(raw)
-    reading = _best_reading(text)
+    reading = _best_reading(text, missing)
     sample = _sample(text)
     if reading is None or reading[0].shape[1] < 2:
         _check_rows(sample, _candidate_delimiters(sample))

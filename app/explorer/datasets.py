@@ -3,13 +3,13 @@ it (the key tags every fit, so a result can be matched to the data it was comput
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
-from . import engine, formula_builder
-from .csv_upload import ParsedCsv
+from . import engine
+from .upload.column_types import FACTOR, NUMERIC, ColumnInfo, describe_columns
 
 SIMULATION_LABELS = {
     "n_sites": "Number of sites",
@@ -37,12 +37,29 @@ INTEGER_PARAMETERS = ("n_sites", "n_per_site", "seed")
 
 @dataclass(frozen=True)
 class Dataset:
-    """A data frame in use, where it came from, and the model suggested for it."""
+    """A data frame in use (typed as the model sees it), where it came from, and the model suggested for
+    it.
+
+    ``key`` identifies the data including their column types (a type change refits); ``origin`` identifies
+    the source without the types (a typed formula survives a type change). ``columns`` describes each
+    column as read, ``overrides`` the types the user set.
+    """
 
     frame: pd.DataFrame
     key: tuple
     label: str
     suggested_formula: str
+    columns: tuple[ColumnInfo, ...] = ()
+    overrides: tuple[tuple[str, str], ...] = ()
+    suggestion_reason: str = ""
+    origin: tuple = ()
+    sheets: tuple[str, ...] = ()
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """The type of each column in the model: numeric, factor or date."""
+        set_by_user = dict(self.overrides)
+        return {c.name: set_by_user.get(c.name, c.read_as) for c in self.columns}
 
 
 def check_simulation(params: dict) -> dict:
@@ -62,28 +79,40 @@ def check_simulation(params: dict) -> dict:
     return clean
 
 
+def simulation_columns(frame: pd.DataFrame, n_sites: int) -> tuple[ColumnInfo, ...]:
+    """The simulated design's columns, known without a pass over a possibly million-row frame."""
+    n = len(frame)
+    first = {name: ", ".join(str(v) for v in frame[name].head(3)) for name in frame.columns}
+    return tuple(
+        ColumnInfo(
+            name,
+            FACTOR if name == "Site" else NUMERIC,
+            n_sites if name == "Site" else n,
+            0,
+            False,
+            first[name],
+        )
+        for name in map(str, frame.columns)
+    )
+
+
 def simulated(params: dict) -> Dataset:
     """A draw of the seed's biomass design; the key is the parameters themselves."""
     clean = check_simulation(params)
     frame = engine.simulate(**clean)
     design = f"{clean['n_sites']} sites x {clean['n_per_site']} samples"
     label = f"Simulated biomass: {design}, seed {clean['seed']}"
-    return Dataset(frame, ("simulate", *sorted(clean.items())), label, engine.DEFAULT_FORMULA)
+    key = ("simulate", *sorted(clean.items()))
+    columns = simulation_columns(frame, clean["n_sites"])
+    return Dataset(frame, key, label, engine.DEFAULT_FORMULA, columns, origin=key)
 
 
+@lru_cache(maxsize=8)
 def example(name: str) -> Dataset:
-    """A bundled lme4 example with its suggested formula."""
+    """A bundled lme4 example with its suggested formula (the curated one of lmmcore's datasets)."""
     info = engine.describe_example(name)
     frame = engine.load_example(name)
-    return Dataset(frame, ("example", name), f"{name}: {info.description}", info.formula)
-
-
-def uploaded(parsed: ParsedCsv, filename: str, raw: bytes) -> Dataset:
-    """An uploaded table; keyed by the file's content so the same bytes are the same data."""
-    digest = hashlib.sha256(raw).hexdigest()[:16]
+    key = ("example", name)
     return Dataset(
-        parsed.frame,
-        ("upload", filename, digest),
-        f"Uploaded {filename}: {parsed.how}",
-        formula_builder.suggest_formula(parsed.frame),
+        frame, key, f"{name}: {info.description}", info.formula, describe_columns(frame), origin=key
     )

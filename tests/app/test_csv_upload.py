@@ -115,3 +115,37 @@ def test_uneven_rows_are_reported_with_the_line(raw, line, fields, expected):
 def test_quoted_delimiters_are_not_uneven_rows():
     parsed = read_csv_upload(b'name,y,g\n"Smith, J",1.5,a\n"Doe, A",2.5,b\n')
     assert parsed.frame.shape == (2, 3)
+
+
+# ----- R's missing-value rules (read.csv: na.strings = "NA", empty cells of numeric columns) -----
+
+
+def test_a_level_called_none_stays_a_level():
+    parsed = read_csv_upload(b"y,Date,g\n1.5,None,a\n2.5,S1,a\n3.5,None,b\n4.0,NaN,b\n")
+    assert parsed.frame["Date"].tolist() == ["None", "S1", "None", "NaN"]
+    assert parsed.frame["Date"].isna().sum() == 0
+
+
+def test_only_na_and_empty_numeric_cells_are_missing():
+    parsed = read_csv_upload(b"y,x,g\n1.5,,a\nNA,2,\n3.5,4,b\n")
+    frame = parsed.frame
+    assert frame["y"].isna().tolist() == [False, True, False]
+    assert frame["x"].dtype == "float64" and frame["x"].isna().tolist() == [True, False, False]
+    assert frame["g"].tolist() == ["a", "", "b"]  # an empty cell of a text column is an empty level, as in R
+
+
+def test_missing_value_strings_are_configurable():
+    raw = b"y,x,g\n1.5,.,a\n-99,2,NULL\n3.5,4,b\n"
+    default = read_csv_upload(raw).frame
+    assert default["x"].tolist() == [".", "2", "4"]  # R reads this column as text
+    chosen = read_csv_upload(raw, missing=("NA", ".", "-99", "NULL")).frame
+    assert chosen["x"].isna().tolist() == [True, False, False] and chosen["x"].dtype == "float64"
+    assert chosen["y"].isna().tolist() == [False, True, False]
+    assert chosen["g"].isna().tolist() == [False, True, False]
+
+
+def test_empty_cells_with_decimal_commas_and_logicals():
+    frame = read_csv_upload(b"y;x;flag\n1,5;;TRUE\n2,5;3,5;\n4,0;1;FALSE\n").frame
+    assert frame["x"].isna().tolist() == [True, False, False]
+    assert frame["x"].tolist()[1:] == [3.5, 1.0]
+    assert frame["flag"].isna().tolist() == [False, True, False]
