@@ -1,0 +1,37 @@
+"""The app as served: Shiny's ASGI app inside the hosting middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from shiny import App
+
+from ..csv_upload import MAX_UPLOAD_ENV, max_upload_bytes
+from .asgi import ASGIApp
+from .headers import SecurityHeaders
+from .health import HealthRoute
+from .origin import OriginCheck
+from .upload_cap import UploadCap
+
+
+def hardened(
+    app: ASGIApp,
+    *,
+    allowed_origins: Iterable[str] | None = None,
+    upload_limit: Callable[[], int] = max_upload_bytes,
+) -> ASGIApp:
+    """``app`` behind, from the outside in: security headers on every response, the WebSocket Origin check
+    (``LMM_ALLOWED_ORIGINS`` unless ``allowed_origins`` is given), ``/healthz``, and the upload cap
+    (``LMM_MAX_UPLOAD_MB``, the same cap the CSV reader applies)."""
+    capped = UploadCap(app, upload_limit, MAX_UPLOAD_ENV)
+    return SecurityHeaders(OriginCheck(HealthRoute(capped), allowed_origins))
+
+
+def harden(app: App, **options) -> App:
+    """Put :func:`hardened` around the Starlette app a Shiny ``App`` serves, in place.
+
+    ``app`` stays a Shiny ``App`` (``shiny run`` and ``shiny.testserver`` take it as before); every request
+    it answers goes through the middleware. ``options`` are :func:`hardened`'s.
+    """
+    app.starlette_app = hardened(app.starlette_app, **options)
+    return app
