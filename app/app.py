@@ -18,6 +18,7 @@ if _ROOT not in sys.path:
 
 from explorer import compute, engine  # noqa: E402
 from explorer.figures import warm  # noqa: E402
+from explorer.hosting import harden  # noqa: E402
 from explorer.panels.data_panel import (  # noqa: E402
     data_controls_ui,
     data_notice_ui,
@@ -104,3 +105,4 @@ def server(input, output, session):
 
 app = App(app_ui, server, bookmark_store="server")
 enable_sharing(app)  # links and their uploaded data kept in LMM_SHARE_DIR
+harden(app)  # security headers, WebSocket Origin check, upload cap, /healthz
