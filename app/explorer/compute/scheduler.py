@@ -68,6 +68,8 @@ class Scheduler:
             if job in self._running:
                 self._running.remove(job)
             self._cond.notify_all()
+        if job.done():
+            job.args = ()  # a settled job may be kept by a panel: let its data go
 
     def requeue(self, job: Job) -> None:
         """Put a job whose worker died back at the front (called before :meth:`finished`)."""
@@ -92,6 +94,10 @@ class Scheduler:
     def running(self) -> list[Job]:
         with self._cond:
             return list(self._running)
+
+    def pid_of(self, job: Job) -> int | None:
+        """The process id of the worker running ``job``, or None when it is not running."""
+        return next((slot.pid for slot in self.slots if slot.current is job), None)
 
     def queued(self) -> list[Job]:
         with self._cond:
