@@ -1,0 +1,225 @@
+"""The work of the Pooling, Recovery and Model comparison panels, as picklable module-level functions run in
+a worker process by the compute layer.
+
+Each job takes a request (a frozen dataclass: its compared fields say what the result depends on, the
+payload it carries, a data frame or fitted models, is left out of equality and hashing) and returns either
+its result or a :class:`StudyFailure` whose message says what to change; an engine error never crashes
+the worker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import lmmcore
+
+from .compute import replicate_executor
+
+Progress = Callable[[int, int], object]
+
+# What a job catches from the engine: its own errors and the numerical failures of an unusual model.
+_ENGINE_FAILURES = (lmmcore.LmmError, ArithmeticError, ValueError, IndexError, np.linalg.LinAlgError)
+METHODS = ("complete", "none", "partial")
+
+
+@dataclass(frozen=True)
+class StudyFailure:
+    """What a study could not compute, in words for the panel."""
+
+    message: str
+
+
+def _failure(what: str, err: Exception) -> StudyFailure:
+    detail = str(err) if isinstance(err, lmmcore.LmmError) else f"{type(err).__name__}: {err}"
+    return StudyFailure(f"{what}: {detail}")
+
+
+# --- pooling ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PoolingRequest:
+    """Complete, no and partial pooling of ``formula`` on the data ``data_key`` names, per level of
+    ``group``."""
+
+    data_key: tuple
+    formula: str
+    reml: bool
+    group: str
+    frame: pd.DataFrame | None = field(default=None, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PoolingView:
+    """What the pooling figures draw.
+
+    Attributes
+    ----------
+    group : str
+        The grouping factor compared on.
+    levels : tuple of str
+        Its levels, in the model's order.
+    estimates : DataFrame
+        ``lmmcore.pooling``'s tidy table (group, level, term, estimate, method, n, note).
+    population : dict
+        The mixed model's fixed effects (the population estimates the partial ones shrink towards).
+    random_terms : tuple of str
+        The columns with a random effect per level of ``group`` (``"(Intercept)"``, ``"Temp"``).
+    lines : DataFrame
+        One straight line per (predictor, level, method), columns ``predictor, level, method, intercept,
+        slope``: the fitted coefficients with every other column of the fixed part held at the level's
+        mean (see :func:`pooling_lines`).
+    points : DataFrame
+        The rows the model used: ``level``, the response (model scale) as ``y`` and every line predictor.
+    response : str
+        The response's name.
+    """
+
+    group: str
+    levels: tuple[str, ...]
+    estimates: pd.DataFrame
+    population: dict[str, float]
+    random_terms: tuple[str, ...]
+    lines: pd.DataFrame
+    points: pd.DataFrame
+    response: str
+
+    @property
+    def predictors(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.lines["predictor"]))
+
+
+def line_predictors(fixed_names, frame: pd.DataFrame) -> tuple[str, ...]:
+    """The numeric data columns a pooling line can be drawn over: columns of the fixed part by their own
+    name, that no other column uses except as a factor of a product (``x:z``). A predictor inside a
+    function (``I(x^2)``, ``log(x)``) would make the line a curve, so it is left out."""
+    names = list(fixed_names)
+    out = []
+    for x in names:
+        if x == "(Intercept)" or x not in frame.columns or not pd.api.types.is_numeric_dtype(frame[x]):
+            continue
+        word = re.compile(rf"(?<![\w.]){re.escape(x)}(?![\w.])")
+        curved = any(word.search(n) and x not in n.split(":") for n in names if n != x)
+        if not curved:
+            out.append(x)
+    return tuple(out)
+
+
+def pooling_lines(
+    estimates: pd.DataFrame, X: np.ndarray, fixed_names, level_of_row: np.ndarray, predictors
+) -> pd.DataFrame:
+    """Per predictor ``x``, level and method, the line ``intercept + slope * x`` of the fitted coefficients.
+
+    With coefficients ``c_j`` of the fixed part's columns ``X_j`` and the level's rows ``L``:
+    ``slope = sum_{j involves x} c_j mean_L(X_j / x)`` over the columns that are ``x`` or a product with
+    it (``x:z`` contributes ``c mean_L(z)``), and ``intercept = sum_{other j} c_j mean_L(X_j)``: every other
+    predictor is held at the level's mean.  For a model with one predictor these are the coefficients.
+    """
+    names = list(fixed_names)
+    wide = estimates.pivot_table(index=["level", "method"], columns="term", values="estimate", dropna=False)
+    rows = []
+    for level in dict.fromkeys(estimates["level"]):
+        X_level = X[level_of_row == level]
+        means = X_level.mean(axis=0)
+        for x in predictors:
+            k = names.index(x)
+            involves = np.array([x in n.split(":") for n in names])
+            ratio = _mean_ratio(X_level, k)
+            for method in METHODS:
+                c = wide.loc[(level, method), names].to_numpy(dtype=float)
+                slope = float(np.sum(c[involves] * ratio[involves]))
+                intercept = float(np.sum(c[~involves] * means[~involves]))
+                rows.append((x, level, method, intercept, slope))
+    return pd.DataFrame(rows, columns=["predictor", "level", "method", "intercept", "slope"])
+
+
+def _mean_ratio(X: np.ndarray, k: int) -> np.ndarray:
+    """Per column, the mean of ``X_j / X_k`` over rows with ``X_k != 0`` (the other factor of a product)."""
+    nonzero = X[:, k] != 0
+    if not nonzero.any():
+        return np.zeros(X.shape[1])
+    return (X[nonzero] / X[nonzero, k : k + 1]).mean(axis=0)
+
+
+def pooling_job(request: PoolingRequest) -> PoolingView | StudyFailure:
+    """Fit the model, then ``lmmcore.pooling`` on ``request.group`` and the lines of every predictor."""
+    try:
+        m = lmmcore.fit(request.formula, request.frame, reml=request.reml)
+        estimates = lmmcore.pooling(request.formula, request.frame, group=request.group, reml=request.reml)
+    except _ENGINE_FAILURES as err:
+        return _failure("Pooling could not be computed for this model", err)
+    design = m.design
+    term = next(t for t in design.reterms if t.group == request.group)
+    level_of_row = np.asarray(term.levels, dtype=object)[term.refs]
+    used = request.frame.iloc[design.rows]
+    predictors = line_predictors(design.fixed_names, used)
+    lines = pooling_lines(estimates, design.X, design.fixed_names, level_of_row, predictors)
+    points = pd.DataFrame({"level": level_of_row, "y": design.y})
+    for x in predictors:
+        points[x] = used[x].to_numpy(dtype=float)
+    return PoolingView(
+        group=request.group,
+        levels=tuple(str(v) for v in term.levels),
+        estimates=estimates,
+        population={k: float(v) for k, v in m.fixef.items()},
+        random_terms=tuple(term.names),
+        lines=lines,
+        points=points,
+        response=str(design.response_name),
+    )
+
+
+# --- recovery --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecoveryRequest:
+    """A recovery study: ``source`` "simulation" (the seed design's parameters ``params``, fitting
+    ``formula``) or "fitted" (the fitted model ``model`` as the truth, named by ``fit_tag``)."""
+
+    source: str
+    formula: str
+    reml: bool
+    fit_tag: str
+    params: tuple[tuple[str, Any], ...]
+    nrep: int
+    seed: int
+    level: float
+    model: Any = field(default=None, compare=False, hash=False, repr=False)
+
+
+def recovery_job(request: RecoveryRequest, progress: Progress | None = None):
+    """``lmmcore.recovery`` of the request, replicates on the configured cluster if any."""
+    options = {
+        "nrep": request.nrep,
+        "seed": request.seed,
+        "level": request.level,
+        "progress": progress,
+        "executor": replicate_executor(),
+    }
+    try:
+        if request.source == "fitted":
+            return lmmcore.recovery(request.model, **options)
+        return lmmcore.recovery(dict(request.params), request.formula, reml=request.reml, **options)
+    except _ENGINE_FAILURES as err:
+        return _failure("The recovery study could not run", err)
+
+
+# --- model comparison ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ComparisonRequest:
+    """Likelihood-ratio tests of the pinned models ``pins`` (their ids), rows labelled ``labels``."""
+
+    pins: tuple[int, ...]
+    labels: tuple[str, ...]
+    models: tuple = field(default=(), compare=False, hash=False, repr=False)
+
+
+def comparison_job(request: ComparisonRequest) -> pd.DataFrame | StudyFailure:
+    """lme4's ``anova`` of the models (REML fits refitted by ML), rows labelled as the user named them."""
+    try:
+        return lmmcore.anova(**dict(zip(request.labels, request.models)))
+    except _ENGINE_FAILURES as err:
+        return _failure("These models cannot be compared", err)
