@@ -3,11 +3,14 @@ uploaded data are kept, and the message of a link that could not be restored."""
 
 from __future__ import annotations
 
+import logging
+
 from shiny import module, reactive, render, ui
 
 from ..share.bookmarks import UPLOAD_INPUT, share_store, upload_serializer
 from ..share.store import PROBLEM_KEY, ShareError
 
+_log = logging.getLogger(__name__)
 _COPY_JS = (
     "navigator.clipboard.writeText(document.getElementById('lmm-share-url').value);this.textContent='Copied';"
 )
@@ -68,6 +71,8 @@ def share_server(input, output, session):
             await root.bookmark()
         except Exception as err:  # shiny wraps the store's ShareError in its NotifyException
             cause = err.__cause__ if isinstance(err.__cause__, ShareError) else None
+            if cause is None:
+                _log.exception("Saving a shared link failed")
             message = str(cause) if cause else "The link could not be saved on the server; try again."
             ui.notification_show(message, type="error", duration=10)
 

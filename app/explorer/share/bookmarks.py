@@ -8,11 +8,12 @@ from typing import Any
 
 from shiny import reactive
 from shiny.bookmark import Unserializable
+from shiny.module import ResolvedId
 
 from .store import ShareSettings, ShareStore
 
-UPLOAD_INPUT = "data-upload"
-SOURCE_INPUT = "data-source"
+UPLOAD_INPUT = ResolvedId("data-upload")
+SOURCE_INPUT = ResolvedId("data-source")
 SWEEP_SECONDS = 3600.0
 
 _store: list[ShareStore] = []
