@@ -9,6 +9,7 @@ for this model comes back as a ``note`` next to what it could compute, never as 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,13 +74,23 @@ def profile_job(model, level: float, progress: Progress | None = None) -> Profil
 
 @dataclass(frozen=True)
 class SimulationOutcome:
-    """Parametric-bootstrap percentile intervals and posterior-simulation (``arm::sim``) intervals."""
+    """Parametric-bootstrap draws and posterior-simulation (``arm::sim``) draws, without the random
+    effects' draws (not shown, and large); intervals at any level come from them without recomputing."""
 
-    boot: pd.DataFrame | None
-    sim: pd.DataFrame | None
+    boot: lmmcore.BootstrapResult | None
+    sim: lmmcore.PosteriorDraws | None
     nsim: int
     failed: int
     note: str | None = None
+
+    def intervals(self, level: float) -> dict[str, pd.DataFrame]:
+        """``{"boot": ..., "sim": ...}``: percentile intervals in ``confint``'s layout, for those computed."""
+        out = {}
+        if self.boot is not None:
+            out["boot"] = self.boot.intervals(level)
+        if self.sim is not None:
+            out["sim"] = self.sim.intervals(level)
+        return out
 
 
 def failed_refits_note(failed: int, completed: int) -> str | None:
@@ -93,9 +104,7 @@ def failed_refits_note(failed: int, completed: int) -> str | None:
     )
 
 
-def simulation_job(
-    model, level: float, nsim: int, seed: int, progress: Progress | None = None
-) -> SimulationOutcome | None:
+def simulation_job(model, nsim: int, seed: int, progress: Progress | None = None) -> SimulationOutcome | None:
     """``nsim`` bootstrap refits (progress counts them), then ``nsim`` draws of ``arm::sim``."""
     notes = []
     boot, failed = None, 0
@@ -113,9 +122,9 @@ def simulation_job(
         if too_many:
             notes.append(too_many)
         else:
-            boot = draws.intervals(level)
+            boot = dataclasses.replace(draws, ranef=np.empty((len(draws.draws), 0)))
     try:
-        sim = lmmcore.sim(model, nsim, seed).intervals(level)
+        sim = dataclasses.replace(lmmcore.sim(model, nsim, seed), ranef=None)
     except _ENGINE_FAILURES as err:
         sim = None
         notes.append(_failure("The posterior simulation", err))

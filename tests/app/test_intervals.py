@@ -30,7 +30,7 @@ def profiled(model):
 
 @pytest.fixture(scope="module")
 def simulated(model):
-    return jobs.simulation_job(model, 0.95, 200, 7)
+    return jobs.simulation_job(model, 200, 7)
 
 
 def test_profile_job_gives_lme4s_profile_intervals(model, profiled):
@@ -66,9 +66,9 @@ def test_singular_fit_profile_says_so_and_the_other_methods_still_work():
     assert m.singular
     outcome = jobs.profile_job(m, 0.95)
     assert "singular" in outcome.note
-    simulated = jobs.simulation_job(m, 0.95, 50, 1)
-    assert simulated.boot is not None and simulated.sim is not None
-    intervals = {"wald": m.confint("wald"), "boot": simulated.boot, "sim": simulated.sim}
+    simulated = jobs.simulation_job(m, 50, 1)
+    intervals = {"wald": m.confint("wald"), **simulated.intervals(0.95)}
+    assert set(intervals) == {"wald", "boot", "sim"}
     if outcome.intervals is not None:
         intervals["profile"] = outcome.intervals
     figure = intervals_figure(IntervalSet(parameter_estimates(m), intervals, tuple(m.fixef.index), 0.95))
@@ -77,8 +77,10 @@ def test_singular_fit_profile_says_so_and_the_other_methods_still_work():
 
 def test_simulation_job_equals_lmmcore_bootstrap_and_sim(model, simulated):
     boot = lmmcore.bootstrap(model, nsim=200, seed=7)
-    pd.testing.assert_frame_equal(simulated.boot, boot.intervals(0.95))
-    pd.testing.assert_frame_equal(simulated.sim, lmmcore.sim(model, 200, 7).intervals(0.95))
+    for level in (0.95, 0.8):
+        intervals = simulated.intervals(level)
+        pd.testing.assert_frame_equal(intervals["boot"], boot.intervals(level))
+        pd.testing.assert_frame_equal(intervals["sim"], lmmcore.sim(model, 200, 7).intervals(level))
     assert simulated.failed == boot.failed and simulated.nsim == 200
 
 
@@ -88,12 +90,12 @@ def test_simulation_intervals_cover_lme4s_bootstrap_loosely(simulated):
     reference = as_frame(load_reference(DEFAULT)["confint_boot_perc_2000"])
     fixed = ["(Intercept)", "Temp", "N"]
     np.testing.assert_allclose(
-        simulated.boot.loc[fixed].to_numpy(), reference.loc[fixed].to_numpy(), atol=0.06
+        simulated.intervals(0.95)["boot"].loc[fixed].to_numpy(), reference.loc[fixed].to_numpy(), atol=0.06
     )
 
 
 def test_simulation_job_cancelled_returns_nothing(model):
-    assert jobs.simulation_job(model, 0.95, 400, 3, progress=lambda done, total: done < 100) is None
+    assert jobs.simulation_job(model, 400, 3, progress=lambda done, total: done < 100) is None
 
 
 @pytest.mark.parametrize(
@@ -132,8 +134,7 @@ def interval_set(model, profiled, simulated):
     intervals = {
         "wald": model.confint("wald"),
         "profile": profiled.intervals,
-        "boot": simulated.boot,
-        "sim": simulated.sim,
+        **simulated.intervals(0.95),
     }
     return IntervalSet(parameter_estimates(model), intervals, tuple(model.fixef.index), 0.95)
 
