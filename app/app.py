@@ -26,8 +26,10 @@ from explorer.panels.data_panel import (  # noqa: E402
     data_server,
 )
 from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui  # noqa: E402
+from explorer.panels.intervals_panel import intervals_server, intervals_ui  # noqa: E402
 from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
 from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
+from explorer.panels.predictions_panel import predictions_server, predictions_ui  # noqa: E402
 from explorer.panels.ranef_panel import ranef_server, ranef_ui  # noqa: E402
 from explorer.panels.share_panel import share_button_ui, share_notice_ui, share_server  # noqa: E402
 from explorer.panels.summary_panel import summary_server, summary_ui  # noqa: E402
@@ -65,6 +67,8 @@ def app_ui(request):
             ui.nav_panel("Summary", summary_ui("summary"), value="summary"),
             ui.nav_panel("Diagnostics", diagnostics_ui("diag"), value="diagnostics"),
             ui.nav_panel("Random effects", ranef_ui("ranef"), value="ranef"),
+            ui.nav_panel("Intervals", intervals_ui("intervals"), value="intervals"),
+            ui.nav_panel("Predictions", predictions_ui("predictions"), value="predictions"),
             ui.nav_panel("Data", data_preview_ui("data"), value="data"),
             id="tabs",
         ),
@@ -100,6 +104,8 @@ def server(input, output, session):
     summary_server("summary", outcome=outcome, dataset=dataset)
     diagnostics_server("diag", outcome=outcome, dataset=dataset)
     ranef_server("ranef", outcome=outcome)
+    intervals_server("intervals", outcome=outcome, state=state)
+    predictions_server("predictions", outcome=outcome, dataset=dataset, state=state)
     share_server("share")
 
 
