@@ -84,15 +84,16 @@ def test_dropped_rows_and_singular_fits_are_warned_where_they_belong():
     assert bool(singular.singular)
     random = summary_warnings(singular, 30)["random"]
     assert random[0] == "Singular fit. g: the (1 | g) variance is estimated as 0."
-    assert "too rich for these data" in random[1]
+    assert random[1].startswith("The data carry no variation for that term: drop it")
 
 
 def test_singular_warning_names_the_term_and_the_perfect_correlation():
     data = pd.read_csv(REFERENCE_DIR / "data" / "singular.csv")
     m = engine.fit("y_cor ~ x + (1 + x | g)", data, reml=True)
-    (first, advice) = summary_warnings(m, len(data))["random"]
+    first, advice = summary_warnings(m, len(data))["random"]
     covariance = "g: the (1 + x | g) covariance is singular: correlation (Intercept)-x is 1.00"
     assert first == f"Singular fit. {covariance}."
+    assert advice.startswith("The data cannot separate these two effects: drop the slope")
     assert summary_warnings(engine.fit("y_cor ~ x + (1 | g)", data, reml=True), len(data))["random"] == []
 
 

@@ -1,14 +1,23 @@
-"""Summary panel: lme4's summary text (monospace, copyable) and the same content as tables, with each
-warning next to the numbers it concerns."""
+"""Summary panel: lme4's summary text (monospace, copyable) and the same content as tables with lmerTest's
+inference (Satterthwaite df and p, Wald intervals, type III ANOVA), each warning next to the numbers it
+concerns, and R² and ICC beside the criterion.
+
+The inference tables come with the fit (computed in its worker, ``FitOutcome.inference``): nothing here
+computes more than formatting.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 from shiny import module, reactive, render, ui
 
 from ..tables.summary_tables import (
     fixed_effects,
+    format_anova,
+    format_fixed,
     format_numbers,
     model_info,
+    quality_measures,
     random_effects,
     summary_warnings,
 )
@@ -16,24 +25,39 @@ from .live_fit import settled
 from .no_fit import no_fit_message
 
 _COPY_JS = "navigator.clipboard.writeText(document.getElementById('{id}').innerText)"
+_SIGNIF_CODES = "Signif. codes: 0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘.’ 0.1 ‘ ’ 1"
+# The summary text keeps lme4's alignment (no wrapping): it scrolls inside its card instead of being cut,
+# and a smaller font at narrow widths keeps the usual 80 columns in view.
+_STYLE = (
+    ".lmm-summary-text{overflow-x:auto;max-width:100%}"
+    ".lmm-summary-text pre{white-space:pre;overflow:visible;margin:0;width:max-content;min-width:100%}"
+    "@media (max-width:1200px){.lmm-summary-text pre{font-size:0.72rem}}"
+    ".lmm-quality{font-size:0.95rem}"
+)
 
 
 @module.ui
 def summary_ui():
     return ui.div(
+        ui.tags.style(_STYLE),
         ui.output_ui("message"),
-        ui.h5(ui.output_text("crit")),
+        ui.div(
+            ui.h5(ui.output_text("crit"), class_="mb-0"),
+            ui.output_text("quality", inline=True).add_class("lmm-quality text-muted"),
+            class_="d-flex flex-wrap align-items-baseline column-gap-3 mb-2",
+        ),
         ui.layout_columns(
             ui.card(
                 ui.card_header(
                     "lme4 summary",
                     ui.tags.button(
                         "Copy",
-                        class_="btn btn-sm btn-outline-secondary float-end",
+                        class_="btn btn-sm btn-outline-secondary",
                         onclick=_COPY_JS.format(id=module.resolve_id("summary_text")),
                     ),
+                    class_="d-flex justify-content-between align-items-center",
                 ),
-                ui.output_code("summary_text"),
+                ui.div(ui.output_code("summary_text"), class_="lmm-summary-text"),
             ),
             ui.div(
                 ui.h6("Model"),
@@ -43,10 +67,15 @@ def summary_ui():
                 ui.h6("Random effects"),
                 ui.output_ui("random_warnings"),
                 _table("random"),
-                ui.h6("Fixed effects"),
-                _table("fixed"),
             ),
-            col_widths={"lg": (12, 12), "xxl": (6, 6)},
+            # lmerTest's columns and the interval make the fixed effects wide: a row of their own.
+            ui.div(
+                ui.h6("Fixed effects (Satterthwaite df, Wald 95 % interval)"),
+                _table("fixed"),
+                ui.output_ui("inference_note"),
+                ui.output_ui("anova_block"),
+            ),
+            col_widths={"lg": (12, 12, 12), "xxl": (6, 6, 12)},
             id=module.resolve_id("body"),
         ),
     )
@@ -62,6 +91,26 @@ def _warning_box(messages: list[str]):
     return ui.div(
         *[ui.div("⚠ " + m) for m in messages], class_="alert alert-warning py-1 px-2 small lmm-warning"
     )
+
+
+def _styled(table: pd.DataFrame, text_columns: tuple[str, ...]):
+    """Cells escaped as HTML (names come from data) and numbers right-aligned, as R prints them."""
+    numbers = [c for c in table.columns if c not in text_columns]
+    right = [{"selector": "th", "props": "text-align: right"}]
+    return (
+        table.style.hide(axis="index")
+        .format(escape="html")
+        .set_properties(subset=numbers, **{"text-align": "right"})
+        .set_table_styles(dict.fromkeys(numbers, right), overwrite=False)
+        .set_table_attributes('class="table shiny-table w-auto"')
+    )
+
+
+def _fixed_cells(current) -> pd.DataFrame:
+    inference = current.inference
+    if inference is None:  # an outcome from before the worker computed the inference: estimates only
+        return format_numbers(fixed_effects(current.result))
+    return format_fixed(inference.fixed)
 
 
 @module.server
@@ -91,6 +140,15 @@ def summary_server(input, output, session, outcome, dataset):
         return f"{label}: {float(current.result.criterion):.4f}"
 
     @output(suspend_when_hidden=False)
+    @render.text
+    def quality():
+        current = fitted()
+        if current is None:
+            return ""
+        measures = quality_measures(current.result)
+        return " · ".join(f"{name} {value:.3f}" for name, value in measures.items())
+
+    @output(suspend_when_hidden=False)
     @render.code
     def summary_text():
         current = fitted()
@@ -100,19 +158,43 @@ def summary_server(input, output, session, outcome, dataset):
     @render.table
     def info():
         current = fitted()
-        return None if current is None else model_info(current.result, current.request.reml)
+        if current is None:
+            return None
+        return _styled(model_info(current.result, current.request.reml), ("Quantity",))
 
     @output(suspend_when_hidden=False)
     @render.table
     def random():
         current = fitted()
-        return None if current is None else format_numbers(random_effects(current.result))
+        if current is None:
+            return None
+        return _styled(format_numbers(random_effects(current.result)), ("Groups", "Name"))
 
     @output(suspend_when_hidden=False)
     @render.table
     def fixed():
         current = fitted()
-        return None if current is None else format_numbers(fixed_effects(current.result))
+        return None if current is None else _styled(_fixed_cells(current), ("term",))
+
+    @output(suspend_when_hidden=False)
+    @render.ui
+    def inference_note():
+        current = fitted()
+        error = None if current is None or current.inference is None else current.inference.error
+        parts = [ui.div(_SIGNIF_CODES)] + ([ui.div("⚠ " + error)] if error else [])
+        return None if current is None else ui.div(*parts, class_="small text-muted mb-2")
+
+    @output(suspend_when_hidden=False)
+    @render.ui
+    def anova_block():
+        current = fitted()
+        anova = None if current is None or current.inference is None else current.inference.anova
+        if anova is None:
+            return None
+        return ui.TagList(
+            ui.h6("Type III ANOVA (Satterthwaite's method)"),
+            ui.div(ui.HTML(_styled(format_anova(anova), ("term",)).to_html()), class_="lmm-table"),
+        )
 
     @reactive.calc
     def warnings() -> dict[str, list[str]]:

@@ -26,6 +26,12 @@ ANOVA_DIGITS = 5  # print.anova: max(getOption("digits") - 2, 3)
 INFO_DIGITS = 7  # R's default print of a numeric vector
 EPS = float(np.finfo(float).eps)  # printCoefmat's eps.Pvalue
 _STARS = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."))
+_SIMPLIFY = {
+    "variance": "The data carry no variation for that term: drop it (or its column) from the random effects.",
+    "correlation": "The data cannot separate these two effects: drop the slope, or its correlation "
+    "(|| instead of |).",
+    "rank": "The random-effects structure is too rich for these data: drop a slope from that term.",
+}
 
 
 def fixed_effects(result) -> pd.DataFrame:
@@ -118,11 +124,9 @@ def summary_warnings(result, n_data_rows: int) -> dict[str, list[str]]:
     if not bool(result.converged):
         model.append("The optimizer did not converge: the numbers may be unreliable; simplify the model.")
     if bool(result.singular):
-        random += [f"Singular fit. {term.message}." for term in lmmcore.singular_terms(result)]
-        random.append(
-            "The random-effects structure is too rich for these data: drop the slope or the correlation "
-            "named above, or the term whose variance is 0."
-        )
+        terms = lmmcore.singular_terms(result)
+        random += [f"Singular fit. {term.message}." for term in terms]
+        random.append(_SIMPLIFY.get(next((t.kind for t in terms), "rank"), _SIMPLIFY["rank"]))
     return {"model": model, "random": random, "notes": [str(m) for m in result.messages]}
 
 
