@@ -293,6 +293,13 @@ class LmmResult:
 
         return icc(self)
 
+    def influence(self, group: str, progress: Any = None) -> Any:
+        """Fixed effects refitted without each level of ``group`` and Cook's distances (lme4's
+        ``influence(m, groups = )``); see ``lmmcore.quality.influence``."""
+        from lmmcore.quality.influence import influence
+
+        return influence(self, group, progress=progress)
+
 
 def _linear_predictor(m: LmmResult, newdata: pd.DataFrame | None, re: bool) -> np.ndarray:
     """``X beta`` (and ``+ Z b`` when ``re``) for new data, via the design stage's encoder."""

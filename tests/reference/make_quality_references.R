@@ -14,7 +14,9 @@
 #     (getME(m, "theta"): lme4's optimum, at which tests compare the arithmetic alone).
 #   i_<id>.json: group, levels (the deleted groups in lme4's order: first appearance in the data), cooks
 #     (cooks.distance(influence(m, groups = group))), fixef_deleted (levels x fixed effects: the fixed
-#     effects refitted without each group), fixef_names, converged.
+#     effects refitted without each group), fixef_names, converged, theta (the full fit's), and
+#     cooks_converged, fixef_deleted_converged: the same with the full fit and every refit run to
+#     convergence (lme4's default stopping moves some Cook's distances by ~3e-4 relative).
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -75,17 +77,40 @@ quality_reference <- function(id, data, formula, factors, reml = TRUE) {
   ))
 }
 
+# Optimizer settings for refits run to convergence: lme4's default (nloptwrap, stopping at 1e-8 absolute
+# changes) leaves the fixed effects of some fits ~1e-5 relative from the optimum, and tighter nloptwrap
+# tolerances still stop early on flat criteria; bobyqa with a final trust radius of 1e-12 does not.
+tight <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
+
+matrix_rows <- function(x) lapply(seq_len(nrow(x)), function(i) I(unname(x[i, ])))
+
+# cooks.distance.influence.merMod's formula on given fixed effects: (G - p) / (G p) db' V^-1 db
+cooks_from <- function(deleted, fixed, vcov) {
+  db <- sweep(deleted, 2, fixed)
+  n <- nrow(db)
+  p <- ncol(db)
+  (n - p) / (n * p) * rowSums((db %*% solve(vcov)) * db)
+}
+
 influence_reference <- function(id, data, formula, factors, group, reml = TRUE) {
   d <- read_data(data, factors)
   # influence() refits through update(), which evaluates the call again: REML must be a literal in it
   m <- eval(bquote(lmer(.(as.formula(formula)), data = d, REML = .(reml))))
   infl <- influence(m, groups = group, data = d)
   deleted <- infl[[paste0("fixed.effects[-", group, "]")]]
+  # the same deletions with the full fit and every refit run to convergence
+  m_tight <- update(m, data = d, control = tight)
+  deleted_tight <- do.call(rbind, lapply(infl$deleted, function(level) {
+    d$.keep <- d[[group]] != level
+    fixef(update(m_tight, data = d, subset = .keep, start = list(theta = getME(m_tight, "theta"))))
+  }))
   write_reference(id, list(
     data = data, formula = formula, REML = reml, group = group,
     levels = I(as.character(infl$deleted)), cooks = I(unname(cooks.distance(infl))),
-    fixef_deleted = lapply(seq_len(nrow(deleted)), function(i) I(unname(deleted[i, ]))),
-    fixef_names = I(colnames(deleted)), converged = I(unname(infl$converged))
+    fixef_deleted = matrix_rows(deleted), fixef_names = I(colnames(deleted)),
+    converged = I(unname(infl$converged)), theta = I(unname(getME(m, "theta"))),
+    cooks_converged = I(unname(cooks_from(deleted_tight, fixef(m_tight), as.matrix(vcov(m_tight))))),
+    fixef_deleted_converged = matrix_rows(deleted_tight)
   ))
 }
 
