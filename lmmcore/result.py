@@ -300,6 +300,13 @@ class LmmResult:
 
         return influence(self, group, progress=progress)
 
+    def vif(self) -> pd.DataFrame:
+        """Variance inflation factors of the fixed terms (performance's ``check_collinearity``; GVIF for
+        terms of several columns); empty with fewer than two terms.  See ``lmmcore.quality.vif``."""
+        from lmmcore.quality.vif import vif
+
+        return vif(self)
+
 
 def _linear_predictor(m: LmmResult, newdata: pd.DataFrame | None, re: bool) -> np.ndarray:
     """``X beta`` (and ``+ Z b`` when ``re``) for new data, via the design stage's encoder."""
