@@ -27,6 +27,7 @@ from lmmcore.inference.posterior import PosteriorDraws, sim
 from lmmcore.inference.profile import Profile
 from lmmcore.inference.recovery import RecoveryResult, recovery
 from lmmcore.inference.singularity import SingularTerm, singular_terms
+from lmmcore.quality import Influence, VarianceParts
 from lmmcore.result import LmmResult
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "sim",
     "SingularTerm",
     "singular_terms",
+    "Influence",
+    "VarianceParts",
     "DataError",
     "Design",
     "FitError",
