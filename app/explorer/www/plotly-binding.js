@@ -20,6 +20,37 @@
     return el ? el.dataset.plotlySrc : null;
   }
 
+  // A plot image is named by what it shows and the model: "residuals-vs-fitted_Biomass~Temp+N+(1+Temp_Site)".
+  function safeName(text) {
+    return text.replace(/[^A-Za-z0-9~+()._,=^-]+/g, "_").replace(/_+/g, "_").replace(/^_|_$/g, "");
+  }
+  function plainTitle(layout) {
+    const title = layout && layout.title;
+    const raw = (typeof title === "string" ? title : (title && title.text) || "plot").split(/<br\s*\/?>/i)[0];
+    const decoded = new DOMParser().parseFromString(raw, "text/html").body.textContent || "plot";
+    return decoded.trim().toLowerCase().replace(/\s+/g, "-");
+  }
+  function imageName(layout) {
+    const formula = document.getElementById("model-formula");
+    const model = formula && formula.value ? "_" + formula.value.replace(/\s+/g, "") : "";
+    return safeName(plainTitle(layout) + model).slice(0, 150) || "plot";
+  }
+  // No data leaves the server: no cloud "Share chart" / "Edit in Chart Studio" and no link to a plotly host;
+  // download, zoom and pan stay.
+  function plotConfig(layout) {
+    return {
+      responsive: true,
+      displaylogo: false,
+      showLink: false,
+      showSendToCloud: false,
+      showEditInChartStudio: false,
+      plotlyServerURL: "",
+      modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud", "editInChartStudio"],
+      toImageButtonOptions: { format: "png", filename: imageName(layout), scale: 2 },
+    };
+  }
+  window.lmmPlotConfig = plotConfig;
+
   const binding = new Shiny.OutputBinding();
   $.extend(binding, {
     find: (scope) => $(scope).find(".lmm-plotly"),
@@ -34,7 +65,7 @@
         const fig = JSON.parse(data.figure);
         // The placeholder's height until the first draw; then the figure's own (no gap under a short one).
         canvas.style.minHeight = fig.layout.height ? fig.layout.height + "px" : "";
-        const config = { responsive: true, displaylogo: false };
+        const config = plotConfig(fig.layout);
         return Plotly.react(canvas, fig.data, fig.layout, config).then(() => {
           el.dataset.fit = data.fit;
           window.lmmRenders = window.lmmRenders || [];
