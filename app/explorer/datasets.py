@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import engine
+from . import engine, inputs
 from .upload.column_types import FACTOR, NUMERIC, ColumnInfo, describe_columns
 
 SIMULATION_LABELS = {
@@ -63,19 +63,13 @@ class Dataset:
 
 
 def check_simulation(params: dict) -> dict:
-    """The simulation's parameters as numbers in range; raises ValueError naming the wrong one by the label
-    users see."""
+    """The simulation's parameters as numbers in range; raises :class:`~explorer.inputs.InputError` (a
+    ValueError) naming the wrong one by the label users see."""
     clean = {}
     for name, value in params.items():
-        label = SIMULATION_LABELS.get(name, name)
-        if value is None or value == "":
-            raise ValueError(f"Enter a value for {label}.")
-        number = float(value)
         low, high = SIMULATION_LIMITS.get(name, (None, None))
-        if (low is not None and number < low) or (high is not None and number > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ValueError(f"{label} must be {bounds} (got {value}).")
-        clean[name] = int(number) if name in INTEGER_PARAMETERS else number
+        integer = name in INTEGER_PARAMETERS
+        clean[name] = inputs.number(value, SIMULATION_LABELS.get(name, name), low, high, integer=integer)
     return clean
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandas as pd
-
 from . import engine
 
 STRUCTURES = {
@@ -149,25 +147,6 @@ def state_from_formula(text: str) -> BuilderState | None:
     return state if same else None
 
 
-def suggest_formula(frame: pd.DataFrame) -> str:
-    """A starting model for an uploaded table: first non-integer numeric column as the response, random
-    intercepts for the most plausible grouping column (text, or integer codes with many repeats)."""
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    continuous = [c for c in numeric if not pd.api.types.is_integer_dtype(frame[c])]
-    response = str((continuous or numeric)[0])
-    candidates = [
-        c
-        for c in frame.columns
-        if c != response
-        and (not pd.api.types.is_float_dtype(frame[c]))
-        and 2 <= frame[c].nunique() <= len(frame) / 2
-    ]
-    text_columns = [c for c in candidates if not pd.api.types.is_numeric_dtype(frame[c])]
-    ranked = text_columns or sorted(candidates, key=lambda c: -frame[c].nunique())
-    slots = (RandomSlot(str(ranked[0])),) if ranked else ()
-    return compose(BuilderState(response, (), (), slots))
-
-
 def canonical(state: BuilderState | None):
     """What makes two builder states the same model: order-free terms; a slot asking for slopes (or an
     inner factor) before any is chosen is still an intercept-only slot."""
@@ -191,3 +170,55 @@ def variables(state: BuilderState) -> set[str]:
     for slot in state.random:
         names |= {slot.group, *slot.slopes} | ({slot.inner} if slot.inner else set())
     return names
+
+
+def _expr_columns(expr) -> set[str]:
+    kind = type(expr).__name__
+    if kind == "Variable":
+        return {expr.name}
+    if kind == "Call":
+        return set().union(*(_expr_columns(a) for a in expr.args))
+    if kind == "BinaryOp":
+        return _expr_columns(expr.left) | _expr_columns(expr.right)
+    if kind == "UnaryOp":
+        return _expr_columns(expr.operand)
+    return set()
+
+
+def formula_columns(text: str) -> set[str] | None:
+    """Every data column a formula reads (response, terms, slopes, grouping factors), or None when it
+    does not parse."""
+    try:
+        spec = engine.parse_formula(text)
+    except engine.LmmError:
+        return None
+    names = _expr_columns(spec.response)
+    for term in [*spec.fixed, *(t for bar in spec.random for t in bar.terms)]:
+        for factor in term.factors:
+            names |= _expr_columns(factor)
+    return names | {g for bar in spec.random for g in bar.group}
+
+
+def factor_uses(text: str) -> tuple[dict[str, bool], set[str]]:
+    """Where a formula puts columns' levels: the fixed-part columns (name -> written as ``factor(name)``)
+    and the grouping factors; empty when it does not parse."""
+    try:
+        spec = engine.parse_formula(text)
+    except engine.LmmError:
+        return {}, set()
+    fixed: dict[str, bool] = {}
+    for term in spec.fixed:
+        for factor in term.factors:
+            wrapped = type(factor).__name__ == "Call" and factor.func == "factor"
+            inner = factor.args[0] if wrapped else factor
+            if type(inner).__name__ == "Variable":
+                fixed[inner.name] = fixed.get(inner.name, False) or wrapped
+    return fixed, {g for bar in spec.random for g in bar.group}
+
+
+def same_model(a: str, b: str) -> bool:
+    """Whether two formula texts parse to the same model (spacing and spelling aside)."""
+    try:
+        return engine.parse_formula(a) == engine.parse_formula(b)
+    except engine.LmmError:
+        return False

@@ -9,8 +9,10 @@ from explorer.formula_builder import (
     RandomSlot,
     canonical,
     compose,
+    factor_uses,
+    formula_columns,
+    same_model,
     state_from_formula,
-    suggest_formula,
 )
 
 
@@ -66,6 +68,27 @@ def test_a_slot_waiting_for_its_slopes_is_an_intercept_slot():
     assert compose(waiting) == "y ~ x + (1 | g)"
 
 
-def test_suggestions_for_uploads():
-    assert suggest_formula(engine.load_example("sleepstudy")) == "Reaction ~ 1 + (1 | Subject)"
-    assert suggest_formula(engine.load_example("Dyestuff")) == "Yield ~ 1 + (1 | Batch)"
+def test_columns_a_formula_reads():
+    assert formula_columns("log(incidence/size + 1) ~ x * factor(d) + (1 + t | g/h)") == {
+        "incidence",
+        "size",
+        "x",
+        "d",
+        "t",
+        "g",
+        "h",
+    }
+    assert formula_columns("y ~ x + (1 | ") is None
+
+
+def test_where_a_formula_puts_levels():
+    fixed, groups = factor_uses("y ~ a + factor(b) + a:c + (x | g) + (1 | h:g)")
+    assert fixed == {"a": False, "b": True, "c": False}
+    assert groups == {"g", "h"}
+    assert factor_uses("y ~ (") == ({}, set())
+
+
+def test_same_model_ignores_spelling():
+    assert same_model("y ~ x + (x | g)", "y~x+(1 + x|g)")
+    assert not same_model("y ~ x + (1 | g)", "y ~ x + (x | g)")
+    assert not same_model("y ~ x + (1 | g)", "y ~ (")
