@@ -7,6 +7,8 @@ which keeps a refit-to-redraw under a few hundred milliseconds.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import plotly
@@ -18,6 +20,41 @@ _WWW = Path(__file__).parent / "www"
 
 
 PLOTLY_DEPENDENCY = "plotly.js"
+# No data leaves the server: no cloud "Share chart" / "Edit in Chart Studio", no link to a plotly host;
+# download, zoom and pan stay. www/plotly-binding.js sets the same in the app.
+NO_CLOUD_CONFIG = {
+    "displaylogo": False,
+    "showLink": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud", "editInChartStudio"],
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9~+()._,=^-]+")
+
+
+def figure_title(figure: go.Figure) -> str:
+    """The title's first line as text (subtitle, markup and escapes removed)."""
+    text = figure.layout.title.text or "plot"
+    first = re.split(r"<br\s*/?>", text, flags=re.IGNORECASE)[0]
+    return html.unescape(re.sub(r"<[^>]*>", "", first)).strip() or "plot"
+
+
+def image_filename(title: str, formula: str) -> str:
+    """A plot image's file name: what it shows and the model, filename-safe, as the app's binding names
+    it (``residuals-vs-fitted_Biomass~Temp+N+(1+Temp_Site)``)."""
+    name = re.sub(r"\s+", "-", title.strip().lower()) + ("_" + re.sub(r"\s+", "", formula) if formula else "")
+    return re.sub(r"_+", "_", _UNSAFE.sub("_", name)).strip("_")[:150] or "plot"
+
+
+def plot_config(figure: go.Figure, formula: str) -> dict:
+    """plotly.js config of a figure outside the app (the report): no cloud, a named image download."""
+    filename = image_filename(figure_title(figure), formula)
+    return {
+        **NO_CLOUD_CONFIG,
+        "responsive": True,
+        "toImageButtonOptions": {"format": "png", "filename": filename},
+    }
 
 
 def plotly_src() -> str:
