@@ -237,27 +237,3 @@ def read_csv_upload(
             "numbers are not quoted with units)."
         )
     return ParsedCsv(frame, delimiter, decimal, encoding)
-
-
-def column_types(frame: pd.DataFrame) -> pd.DataFrame:
-    """The preview's column table: name, type, distinct values, missing values, first values."""
-    rows = []
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_integer_dtype(column):
-            kind = "integer"
-        elif pd.api.types.is_numeric_dtype(column):
-            kind = "numeric"
-        else:
-            kind = "text (categorical)"
-        first = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in column.dropna().head(3))
-        rows.append(
-            {
-                "column": str(name),
-                "type": kind,
-                "distinct": int(column.nunique()),
-                "missing": int(column.isna().sum()),
-                "first values": first,
-            }
-        )
-    return pd.DataFrame(rows)

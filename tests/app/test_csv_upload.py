@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from explorer.csv_upload import (
     UploadError,
     check_size,
-    column_types,
     max_upload_bytes,
     read_csv_upload,
 )
@@ -74,14 +72,6 @@ def test_size_cap_is_checked_and_configurable(monkeypatch):
     assert max_upload_bytes() == 1048
     with pytest.raises(UploadError, match="LMM_MAX_UPLOAD_MB"):
         check_size(2000)
-
-
-def test_column_types_preview():
-    frame = pd.DataFrame({"y": [1.5, None, 2.0], "n": [1, 2, 2], "g": ["a", "b", "a"]})
-    table = column_types(frame).set_index("column")
-    assert table.loc["y", "type"] == "numeric" and table.loc["y", "missing"] == 1
-    assert table.loc["n", "type"] == "integer" and table.loc["n", "distinct"] == 2
-    assert table.loc["g", "type"].startswith("text") and table.loc["g", "first values"] == "a, b, a"
 
 
 def test_large_file_is_sniffed_on_its_first_lines_and_read_whole():
