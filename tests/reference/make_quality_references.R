@@ -12,6 +12,8 @@
 #     (performance::check_collinearity: Term, VIF, VIF_CI_low, VIF_CI_high, SE_factor, Tolerance; null
 #     when performance reports none: fewer than two fixed terms), singular (lme4::isSingular), theta
 #     (getME(m, "theta"): lme4's optimum, at which tests compare the arithmetic alone).
+#   d_<id>.json: data, column, bw (bw.nrd0), x, y (density(x, n = 512, cut = 3)): the Model check panel's
+#     kernel densities.
 #   i_<id>.json: group, levels (the deleted groups in lme4's order: first appearance in the data), cooks
 #     (cooks.distance(influence(m, groups = group))), fixef_deleted (levels x fixed effects: the fixed
 #     effects refitted without each group), fixef_names, converged, theta (the full fit's), and
@@ -113,6 +115,16 @@ influence_reference <- function(id, data, formula, factors, group, reml = TRUE) 
     fixef_deleted_converged = matrix_rows(deleted_tight)
   ))
 }
+
+# The Model check panel's posterior predictive densities: R's density() (bw.nrd0, Gaussian kernel) of
+# sleepstudy's Reaction, at 512 points from 3 bandwidths below the minimum to 3 above the maximum.
+density_reference <- function(id, data, column) {
+  x <- read_data(data, character(0))[[column]]
+  d <- density(x, bw = "nrd0", kernel = "gaussian", n = 512, cut = 3)
+  write_reference(id, list(data = data, column = column, bw = d$bw, x = I(d$x), y = I(d$y)))
+}
+
+density_reference("d_sleep_reaction", "sleepstudy", "Reaction")
 
 quality_reference("q_sleep_uncorrelated", "sleepstudy", "Reaction ~ Days + (Days || Subject)", "Subject")
 quality_reference("q_sleep_intercept_ml", "sleepstudy", "Reaction ~ Days + (1 | Subject)", "Subject",
