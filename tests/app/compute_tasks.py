@@ -54,3 +54,11 @@ def allocate(megabytes: int) -> int:
     block = bytearray(megabytes * 2**20)
     block[::4096] = b"x" * len(block[::4096])
     return len(block)
+
+
+def logged_spin(seconds: float, log_dir: str, progress=None) -> float:
+    """:func:`spin` that leaves a file per run in ``log_dir`` (named by the worker's pid and the time), so a
+    test counts how often a request was computed; returns ``seconds``."""
+    Path(log_dir, f"{os.getpid()}-{time.monotonic_ns()}").write_text(str(seconds))
+    spin(seconds, progress)
+    return seconds

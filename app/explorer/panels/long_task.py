@@ -55,7 +55,6 @@ def long_task_server(
     """
     running: reactive.Value[tuple[Hashable, compute.Job] | None] = reactive.value(None)
     finished: reactive.Value[TaskOutcome | None] = reactive.value(None)
-    retries_seen = [0]
     waiters: set[asyncio.Task] = set()
     prefix = session.ns("task")
 
@@ -64,18 +63,24 @@ def long_task_server(
 
     @reactive.effect
     def _launch():
-        target, clicks = request(), input.retry()
+        target = request()
         with reactive.isolate():
-            retry = clicks != retries_seen[0]
-            retries_seen[0] = clicks
-            current, last = running(), finished()
+            _consider(target, retry=False)
+
+    @reactive.effect
+    @reactive.event(input.retry)
+    def _retry():
+        _consider(request(), retry=True)
+
+    def _consider(target: Hashable | None, retry: bool) -> None:
+        current, last = running(), finished()
         if current is not None and (current[0] == target and not current[1].done()):
             return
         _stop(current)
         if target is None or cache_key(target) in cache:
             return
         if last is not None and last.request == target and not retry:
-            return  # a failure or cancel of this very request stays until the user asks for a retry
+            return  # this request's failure or cancel stays shown until Retry (or another request)
         _run(target)
 
     def _stop(current) -> None:
