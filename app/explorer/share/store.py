@@ -156,6 +156,10 @@ class ShareStore:
 
     def _make_room(self, size: int) -> None:
         """Evict the least recently shared uploads until ``size`` more bytes fit under the total cap."""
+        if size > self.settings.max_total_bytes:
+            raise ShareError(
+                "The server's space for shared data is too small for this file; share less data."
+            )
         files = (
             sorted(self.uploads.glob("*"), key=lambda p: p.stat().st_mtime) if self.uploads.exists() else []
         )
@@ -164,10 +168,6 @@ class ShareStore:
             oldest = files.pop(0)
             used -= oldest.stat().st_size
             oldest.unlink(missing_ok=True)
-        if used + size > self.settings.max_total_bytes:
-            raise ShareError(
-                "The server's space for shared data is full; try again later or share less data."
-            )
 
     def sweep(self, now: float | None = None) -> int:
         """Delete links and uploads past their expiry; returns how many entries were removed."""
