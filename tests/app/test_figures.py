@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from explorer import engine
 from explorer.figures import diagnostics
-from explorer.figures.caterpillar import Z95, caterpillar, interval_table
+from explorer.figures.caterpillar import ORDERS, Z95, caterpillar, interval_table
 from explorer.figures.large_data import QQ_POINTS, WEBGL_LIMIT, thinned_ranks
 from scipy import stats
 
@@ -135,26 +136,68 @@ def test_interval_table_sorts_and_flags_intervals_excluding_zero(effects):
     assert table["excludes_zero"].to_dict() == {"L2": True, "L4": False, "L1": False, "L3": True}
 
 
-def test_caterpillar_panels_sorted_with_highlighted_intervals_and_hover(effects):
+def _rows(fig, k: int) -> list[str]:
+    """Level labels of panel k from bottom to top (by their y)."""
+    includes, excludes = fig.data[2 * k], fig.data[2 * k + 1]
+    labels = np.concatenate([includes.customdata[:, 0], excludes.customdata[:, 0]])
+    ys = np.concatenate([includes.y, excludes.y])
+    return [str(label) for _, label in sorted(zip(ys, labels))]
+
+
+def test_caterpillar_rows_are_levels_ordered_by_the_first_term_in_every_panel(effects):
     modes, sds = effects
-    fig = caterpillar(modes, sds, "Site")
+    fig = caterpillar(modes, sds, "Site")  # lme4's dotplot(ranef(m, condVar = TRUE)) is the default
     assert len(fig.data) == 4  # per term: intervals including 0, intervals excluding 0
     includes, excludes = fig.data[0], fig.data[1]
     assert sorted(excludes.customdata[:, 0]) == ["L2", "L3"]
     assert list(includes.customdata[:, 0]) == ["L4", "L1"]
     assert excludes.marker.color != includes.marker.color
     np.testing.assert_allclose(excludes.error_x.array, Z95 * np.array([0.5, 1.0]))
-    y_of = dict(
-        zip(
-            np.concatenate([includes.customdata[:, 0], excludes.customdata[:, 0]]),
-            np.concatenate([includes.y, excludes.y]),
-        )
+    # (Intercept) modes 0.5, -2, 3, 0.1: rows L2 < L4 < L1 < L3 in BOTH panels, whatever x's modes.
+    assert _rows(fig, 0) == _rows(fig, 1) == ["L2", "L4", "L1", "L3"]
+    x_panel = dict(
+        zip(np.concatenate([fig.data[2].y, fig.data[3].y]), np.concatenate([fig.data[2].x, fig.data[3].x]))
     )
-    assert [k for k, _ in sorted(y_of.items(), key=lambda kv: kv[1])] == ["L2", "L4", "L1", "L3"]
+    assert [x_panel[y] for y in sorted(x_panel)] == [0.2, 0.0, 0.1, -0.3]  # x's modes of L2, L4, L1, L3
     assert fig.layout.yaxis.ticktext == ("L2", "L4", "L1", "L3")
-    assert fig.layout.yaxis2.ticktext == ("L3", "L4", "L1", "L2")  # each term sorted by its own estimate
+    assert not fig.layout.yaxis2.showticklabels and fig.layout.yaxis2.matches == "y"
+    assert "sorted by (Intercept)" in fig.layout.title.text
     assert "%{customdata[0]}" in excludes.hovertemplate and "95% interval" in excludes.hovertemplate
     assert [a.text for a in fig.layout.annotations] == ["(Intercept)", "x"]
+
+
+def test_caterpillar_per_panel_order_sorts_each_term_by_its_own_modes(effects):
+    modes, sds = effects
+    fig = caterpillar(modes, sds, "Site", order="each")
+    assert _rows(fig, 0) == ["L2", "L4", "L1", "L3"]
+    assert _rows(fig, 1) == ["L3", "L4", "L1", "L2"]  # x: -0.3, 0.0, 0.1, 0.2
+    assert fig.layout.yaxis2.ticktext == ("L3", "L4", "L1", "L2") and fig.layout.yaxis2.matches is None
+    assert set(ORDERS) == {"first", "each"}
+
+
+def test_caterpillar_of_a_real_fit_has_lme4s_dotplot_rows(reference):
+    m = engine.fit("Reaction ~ Days + (Days | Subject)", engine.load_example("sleepstudy"), reml=True)
+    fig = caterpillar(m.ranef["Subject"], m.ranef_sd["Subject"], "Subject")
+    ref = reference("sleepstudy_slopes")["ranef"][0]
+    lme4_modes = pd.Series([row[0] for row in ref["modes"]], index=ref["levels"])
+    expected = list(lme4_modes.sort_values().index)  # dotplot's rows: lme4's (Intercept) modes, ascending
+    assert _rows(fig, 0) == _rows(fig, 1) == expected
+
+
+def test_caterpillar_shows_names_from_data_as_text(effects):
+    modes, sds = effects
+    hostile = ["<b>bold</b>", "a&b", "L3", "<a href=x>"]
+    fig = caterpillar(
+        modes.set_axis(hostile).rename(columns={"x": "<i>x</i>"}),
+        sds.set_axis(hostile).rename(columns={"x": "<i>x</i>"}),
+        "<script>",
+    )
+    assert "&lt;script&gt;" in fig.layout.title.text and "<script>" not in fig.layout.title.text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in fig.layout.yaxis.ticktext and "a&amp;b" in fig.layout.yaxis.ticktext
+    assert [a.text for a in fig.layout.annotations] == ["(Intercept)", "&lt;i&gt;x&lt;/i&gt;"]
+    labels = np.concatenate([t.customdata[:, 0] for t in fig.data])
+    assert "&lt;a href=x&gt;" in labels and not any("<" in str(label) for label in labels)
+    assert all("<i>" not in t.hovertemplate for t in fig.data)
 
 
 def test_residual_hovers_name_the_row_and_group_level(residuals):
