@@ -4,6 +4,8 @@ processes (the tasks are in ``tests/app/compute_tasks.py``)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -215,3 +217,33 @@ def test_release_memory_trims_the_heap_on_glibc():
     import platform
 
     assert compute.release_memory() is (platform.libc_ver()[0] == "glibc")
+
+
+_APP_EXITING = """
+import sys
+sys.path[:0] = [{app_dir!r}, {root!r}]
+from explorer import compute
+from tests.app import compute_tasks as tasks
+if __name__ == "__main__":
+    for lane in ("small", "large"):
+        compute.submit(tasks.add, 1, 1, lane=lane).wait(120)
+    running = compute.submit(tasks.spin, 60, lane="large")
+    while running.progress() is None:
+        pass
+    print(" ".join(str(slot.pid) for slot in compute.scheduler().slots), flush=True)
+    # A normal exit with a task still running: the layer's atexit hook must leave nothing behind.
+"""
+
+
+def test_a_clean_exit_leaves_no_worker_and_no_leaked_semaphore(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "app.py"
+    script.write_text(_APP_EXITING.format(app_dir=str(root / "app"), root=str(root)))
+    finished = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert finished.returncode == 0, finished.stderr
+    workers = [int(pid) for pid in finished.stdout.split()]
+    assert len(workers) == 3
+    assert "leaked" not in finished.stderr and "Traceback" not in finished.stderr, finished.stderr
+    _until(lambda: not any(_alive(pid) for pid in workers), timeout=10, what="every worker's exit")

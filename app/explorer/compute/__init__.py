@@ -19,7 +19,7 @@ from .errors import TaskCancelled, TaskError, TaskFailed, TaskTimeout
 from .job import Job
 from .memory import release_memory
 from .outcome import TaskOutcome
-from .replicates import replicate_executor
+from .replicates import close_replicate_executors, replicate_executor
 from .scheduler import Scheduler
 from .settings import lane_for
 
@@ -31,6 +31,7 @@ __all__ = [
     "TaskOutcome",
     "TaskTimeout",
     "cancel_owner",
+    "close_replicate_executors",
     "lane_for",
     "release_memory",
     "replicate_executor",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Executor
-from functools import lru_cache
+from typing import Any
 
 SCHEDULER_ENV = "LMM_DASK_SCHEDULER"
+
+# One client per scheduler address and process: connecting costs a round trip and a few threads.
+_clients: dict[str, Any] = {}
 
 
 def replicate_executor() -> Executor | None:
@@ -16,11 +19,18 @@ def replicate_executor() -> Executor | None:
     (which accept any ``concurrent.futures.Executor``; the draws are the same whatever runs them).
     """
     address = os.environ.get(SCHEDULER_ENV, "").strip()
-    return _executor_for(address) if address else None
+    if not address:
+        return None
+    client = _clients.get(address)
+    if client is None:
+        import distributed  # only needed when a scheduler is configured
+
+        client = _clients[address] = distributed.Client(address, set_as_default=False)
+    return client.get_executor()
 
 
-@lru_cache(maxsize=4)
-def _executor_for(address: str) -> Executor:
-    import distributed  # only needed when a scheduler is configured
-
-    return distributed.Client(address, set_as_default=False).get_executor()
+def close_replicate_executors() -> None:
+    """Close the clients :func:`replicate_executor` opened (tests; a worker process simply exits)."""
+    while _clients:
+        _, client = _clients.popitem()
+        client.close()
