@@ -19,6 +19,7 @@ if _ROOT not in sys.path:
 from explorer import compute, engine  # noqa: E402
 from explorer.figures import warm  # noqa: E402
 from explorer.hosting import harden  # noqa: E402
+from explorer.panels.compare_panel import compare_server, compare_ui  # noqa: E402
 from explorer.panels.data_panel import (  # noqa: E402
     data_controls_ui,
     data_notice_ui,
@@ -29,8 +30,10 @@ from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui
 from explorer.panels.intervals_panel import intervals_server, intervals_ui  # noqa: E402
 from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
 from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
+from explorer.panels.pooling_panel import pooling_server, pooling_ui  # noqa: E402
 from explorer.panels.predictions_panel import predictions_server, predictions_ui  # noqa: E402
 from explorer.panels.ranef_panel import ranef_server, ranef_ui  # noqa: E402
+from explorer.panels.recovery_panel import recovery_server, recovery_ui  # noqa: E402
 from explorer.panels.share_panel import share_button_ui, share_notice_ui, share_server  # noqa: E402
 from explorer.panels.summary_panel import summary_server, summary_ui  # noqa: E402
 from explorer.plotly_output import plotly_dependencies  # noqa: E402
@@ -69,6 +72,9 @@ def app_ui(request):
             ui.nav_panel("Random effects", ranef_ui("ranef"), value="ranef"),
             ui.nav_panel("Intervals", intervals_ui("intervals"), value="intervals"),
             ui.nav_panel("Predictions", predictions_ui("predictions"), value="predictions"),
+            ui.nav_panel("Pooling", pooling_ui("pooling"), value="pooling"),
+            ui.nav_panel("Recovery", recovery_ui("recovery"), value="recovery"),
+            ui.nav_panel("Compare models", compare_ui("compare"), value="compare"),
             ui.nav_panel("Data", data_preview_ui("data"), value="data"),
             id="tabs",
         ),
@@ -106,6 +112,9 @@ def server(input, output, session):
     ranef_server("ranef", outcome=outcome)
     intervals_server("intervals", outcome=outcome, state=state)
     predictions_server("predictions", outcome=outcome, dataset=dataset, state=state)
+    pooling_server("pooling", outcome=outcome, dataset=dataset, state=state)
+    recovery_server("recovery", outcome=outcome, state=state)
+    compare_server("compare", outcome=outcome, dataset=dataset, state=state)
     share_server("share")
 
 

@@ -210,10 +210,12 @@ def recovery_job(request: RecoveryRequest, progress: Progress | None = None):
 # --- model comparison ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ComparisonRequest:
-    """Likelihood-ratio tests of the pinned models ``pins`` (their ids), rows labelled ``labels``."""
+    """Likelihood-ratio tests of the pinned models ``pins`` (their ids), rows labelled ``labels``; ``specs``
+    (formula, criterion, data key of each) say what the models are."""
 
     pins: tuple[int, ...]
     labels: tuple[str, ...]
+    specs: tuple = ()
     models: tuple = field(default=(), compare=False, hash=False, repr=False)
 
 

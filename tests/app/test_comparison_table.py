@@ -73,7 +73,7 @@ def test_comparison_equals_lme4s_anova_with_the_users_names():
     pinned = pin(pinned, "random intercepts", ref["formulas"][0])
     outcome = comparison_job(
         ComparisonRequest(
-            (2, 1), ("random intercepts", ref["formulas"][1]), (pinned[1].result, pinned[0].result)
+            (2, 1), ("random intercepts", ref["formulas"][1]), models=(pinned[1].result, pinned[0].result)
         )
     )
     assert list(outcome.index) == ["random intercepts", ref["formulas"][1]]
@@ -100,7 +100,7 @@ def test_cells_are_those_lme4_prints():
     """Three named models: every row of R's printed anova table, cell by cell."""
     ref = load_reference("lrt_sleepstudy_named")
     models = tuple(fitted(f) for f in ref["formulas"])
-    table = comparison_job(ComparisonRequest((1, 2, 3), tuple(ref["names"]), models))
+    table = comparison_job(ComparisonRequest((1, 2, 3), tuple(ref["names"]), models=models))
     shown = format_comparison(table)
     printed = [line.split() for line in ref["printed"][-3:]]
     for row, line in zip(shown.itertuples(index=False), printed):
@@ -112,5 +112,5 @@ def test_cells_are_those_lme4_prints():
 def test_incomparable_fits_come_back_as_a_message():
     small = fitted("Reaction ~ Days + (1 | Subject)")
     logged = fitted("log(Reaction) ~ Days + (1 | Subject)")
-    outcome = comparison_job(ComparisonRequest((1, 2), ("a", "b"), (small, logged)))
+    outcome = comparison_job(ComparisonRequest((1, 2), ("a", "b"), models=(small, logged)))
     assert isinstance(outcome, StudyFailure) and "different responses" in outcome.message
