@@ -16,9 +16,10 @@ from lmmcore.design.types import Design, ReBlock
 def term_z(term: ReBlock) -> sp.csr_matrix:
     """One term's block of ``Z``: n x (nlevels k)."""
     n, k = term.z.shape
-    rows = np.repeat(np.arange(n), k)
+    # every row holds exactly k entries, in column order: CSR arrays directly (no COO conversion)
+    indptr = np.arange(0, n * k + 1, k)
     cols = (term.refs[:, None] * k + np.arange(k)).ravel()
-    return sp.csr_matrix((term.z.ravel(), (rows, cols)), shape=(n, term.nlevels * k))
+    return sp.csr_matrix((term.z.ravel(), cols, indptr), shape=(n, term.nlevels * k))
 
 
 def random_effects_z(design: Design) -> sp.csr_matrix:

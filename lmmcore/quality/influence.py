@@ -19,11 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lmmcore.design.subset import keep_rows
-from lmmcore.errors import InferenceError, LmmError
-from lmmcore.fitting.criterion import make_criterion
-from lmmcore.fitting.optimize import optimize_theta
+from lmmcore.errors import InferenceError
 from lmmcore.inference.executors import Cancelled
+from lmmcore.quality.deletion import refit_deletions
 
 
 @dataclass(frozen=True)
@@ -69,21 +67,21 @@ def influence(m, group: str, progress=None) -> Influence:
     group : str
         A grouping factor of the model (a key of ``m.ngroups``).
     progress : callable, optional
-        ``progress(done, total) -> bool`` after each refit; returning False stops with
+        ``progress(done, total) -> bool`` as refits finish; returning False stops with
         :class:`~lmmcore.inference.executors.Cancelled`.
     """
     term = _grouping_term(m, group)
     codes = _first_appearance(term.refs)
+
+    def done(count: int) -> None:
+        if progress is not None and progress(count, len(codes)) is False:
+            raise Cancelled(f"influence stopped after {count} of {len(codes)} refits")
+
+    refits = refit_deletions(m, [term.refs != code for code in codes], done)
     names = list(m.design.fixed_names)
-    deleted = np.full((len(codes), len(names)), np.nan)
-    converged = np.zeros(len(codes), dtype=bool)
-    messages = []
-    for row, code in enumerate(codes):
-        try:
-            deleted[row], converged[row] = _refit_without(m, term.refs != code)
-        except (LmmError, np.linalg.LinAlgError, ArithmeticError) as err:
-            messages.append(f"{group} {term.levels[code]}: {err}")
-        _report(progress, row + 1, len(codes))
+    deleted = np.array([r.beta if r.beta is not None else np.full(len(names), np.nan) for r in refits])
+    converged = np.array([r.converged for r in refits], dtype=bool)
+    messages = [f"{group} {term.levels[c]}: {r.error}" for c, r in zip(codes, refits) if r.error is not None]
     levels = pd.Index([term.levels[c] for c in codes], name=group)
     fixef = m.fixef
     frame = pd.DataFrame(deleted, index=levels, columns=names)
@@ -111,20 +109,7 @@ def _first_appearance(refs: np.ndarray) -> np.ndarray:
     return codes[np.argsort(first)]
 
 
-def _refit_without(m, keep: np.ndarray) -> tuple[np.ndarray, bool]:
-    subset = keep_rows(m.design, keep)
-    criterion = make_criterion(subset.design, m.reml)
-    start = subset.theta_from_full(m.solution.theta, m.design)
-    report = optimize_theta(criterion, theta0=start, check_derivatives=False)
-    return criterion.solve(report.theta).beta, report.converged
-
-
 def _cooks_distances(dfbeta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
     n, p = dfbeta.shape
     weight = (n - p) / (n * p)
     return weight * np.einsum("ij,ij->i", dfbeta, np.linalg.solve(vcov, dfbeta.T).T)
-
-
-def _report(progress, done: int, total: int) -> None:
-    if progress is not None and progress(done, total) is False:
-        raise Cancelled(f"influence stopped after {done} of {total} refits")

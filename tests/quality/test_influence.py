@@ -15,6 +15,7 @@ import pytest
 import lmmcore
 from lmmcore.errors import InferenceError
 from lmmcore.inference.executors import Cancelled
+from lmmcore.quality.deletion import refit_deletions
 from lmmcore.quality.influence import influence
 from tests.quality.conftest import quality_fit, quality_names
 
@@ -73,10 +74,25 @@ def test_a_deletion_that_leaves_a_fixed_effect_inestimable_is_reported_not_fatal
     assert len(result.messages) == 1 and result.messages[0].startswith("g g0: ")
 
 
-def test_progress_reports_each_refit_and_stops_when_told():
-    _, m = quality_fit("i_sleep")
+def test_progress_reports_refits_as_they_finish_and_stops_when_told():
+    """A crossed model refits one deletion at a time; a balanced one-term model in one batch."""
+    _, crossed = quality_fit("i_penicillin")
     seen = []
-    influence(m, "Subject", progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(i, 18) for i in range(1, 19)]
+    influence(crossed, "sample", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 6) for i in range(1, 7)]
     with pytest.raises(Cancelled):
-        influence(m, "Subject", progress=lambda done, total: done < 3)
+        influence(crossed, "sample", progress=lambda done, total: done < 3)
+    _, balanced = quality_fit("i_sleep")
+    seen.clear()
+    influence(balanced, "Subject", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(18, 18)]
+
+
+def test_batched_and_one_by_one_refits_agree():
+    """sleepstudy's deletions are fitted together (one shape); refitting each alone gives the same."""
+    _, m = quality_fit("i_sleep")
+    term = m.design.reterms[0]
+    keeps = [term.refs != code for code in range(term.nlevels)]
+    batched = refit_deletions(m, keeps)
+    alone = [refit_deletions(m, [keep])[0] for keep in keeps]
+    np.testing.assert_allclose([r.beta for r in batched], [r.beta for r in alone], rtol=1e-7)
