@@ -19,6 +19,7 @@ if _ROOT not in sys.path:
 from explorer import compute, engine  # noqa: E402
 from explorer.figures import warm  # noqa: E402
 from explorer.hosting import harden  # noqa: E402
+from explorer.panels.check_panel import check_server, check_ui  # noqa: E402
 from explorer.panels.compare_panel import compare_server, compare_ui  # noqa: E402
 from explorer.panels.data_panel import (  # noqa: E402
     data_controls_ui,
@@ -69,6 +70,7 @@ def app_ui(request):
         ui.navset_card_tab(
             ui.nav_panel("Summary", summary_ui("summary"), value="summary"),
             ui.nav_panel("Diagnostics", diagnostics_ui("diag"), value="diagnostics"),
+            ui.nav_panel("Model check", check_ui("check"), value="check"),
             ui.nav_panel("Random effects", ranef_ui("ranef"), value="ranef"),
             ui.nav_panel("Intervals", intervals_ui("intervals"), value="intervals"),
             ui.nav_panel("Predictions", predictions_ui("predictions"), value="predictions"),
@@ -115,6 +117,7 @@ def server(input, output, session):
     pooling_server("pooling", outcome=outcome, dataset=dataset, state=state)
     recovery_server("recovery", outcome=outcome, state=state)
     compare_server("compare", outcome=outcome, dataset=dataset, state=state)
+    check_server("check", outcome=outcome, state=state)
     share_server("share")
 
 
