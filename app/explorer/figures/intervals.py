@@ -58,6 +58,7 @@ def _method_traces(intervals: IntervalSet, method: str, names, offset, facet: in
     return [
         go.Scatter(
             x=xs, y=ys, mode="lines", name=label, legendgroup=method, showlegend=legend,
+            legendrank=list(METHOD_LABELS).index(method),
             line={"color": colour, "width": 2.5}, hoverinfo="skip", **axes,
         ),
         go.Scatter(
@@ -71,19 +72,25 @@ def _method_traces(intervals: IntervalSet, method: str, names, offset, facet: in
     ]  # fmt: skip
 
 
+def _title(intervals: IntervalSet) -> str:
+    simulated = {"boot", "sim"} & set(intervals.intervals)
+    draws = f" ({intervals.nsim} simulations)" if simulated and intervals.nsim else ""
+    return f"{intervals.level:.3g} confidence intervals by method{draws}"
+
+
 def intervals_figure(intervals: IntervalSet) -> go.Figure:
     """The dot-and-whisker figure of :class:`IntervalSet`; its legend names every method drawn."""
     facets = _facets(intervals)
     methods = intervals.methods()
     rows = sum(len(names) for _, names in facets)
     gap = 0.12 if len(facets) > 1 else 0.0
-    height = 140 + _ROW_PX * rows + 60 * len(facets)
+    height = 170 + _ROW_PX * rows + 60 * len(facets)
     layout = {
         **STYLE,
-        "title": {**TITLE, "text": f"{intervals.level:.3g} confidence intervals by method"},
+        "title": {**TITLE, "text": _title(intervals)},
         "height": height,
-        "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
-        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        "margin": {"l": 20, "r": 20, "t": 60, "b": 80},
+        "legend": {"orientation": "h", "y": 0, "yref": "container", "yanchor": "bottom", "x": 0},
         "annotations": [],
         "shapes": [],
     }

@@ -24,7 +24,7 @@ _GL_POINTS = 1500
 
 @dataclass(frozen=True)
 class PredictionPlot:
-    """What the figure shows, every value already computed.
+    """What the figure shows, every value already computed (``nsim``: the bootstrap refits behind the band).
 
     ``band``: rows of the population grid with ``curve``, ``fit``, ``lower``, ``upper``; ``levels``: for a
     factor x, its data values and labels in axis order (None for a continuous x); ``points``: the data as
@@ -39,6 +39,7 @@ class PredictionPlot:
     points: pd.DataFrame | None = None
     group_curves: pd.DataFrame | None = None
     group: str | None = None
+    nsim: int | None = None
 
 
 def _colour(curve: int) -> str:
@@ -137,7 +138,8 @@ def predictions_figure(plot: PredictionPlot) -> go.Figure:
         xaxis.update(tickvals=list(range(len(plot.levels[1]))), ticktext=[plain(v) for v in plot.levels[1]])
     elif plot.x is None:
         xaxis.update(tickvals=[0], ticktext=["(Intercept)"], range=[-1, 1])
-    title = f"Population prediction of {plain(plot.response)} with its bootstrapped 95% band"
+    refits = f" ({plot.nsim} refits)" if plot.nsim else ""
+    title = f"Population prediction of {plain(plot.response)} with its bootstrapped 95% band{refits}"
     layout = panel_layout(
         title, xaxis, {"title": {"text": plain(plot.response)}}, height=460,
         legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0},

@@ -28,7 +28,7 @@ from ..inference_settings import (
 )
 from ..inputs import InputError
 from ..plotly_output import output_plotly, render_plotly
-from ..tables.intervals import IntervalSet, interval_table, parameter_estimates
+from ..tables.intervals import METHOD_LABELS, IntervalSet, interval_table, parameter_estimates
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
 from .no_fit import no_fit_message
@@ -86,13 +86,27 @@ def _format(value: float) -> str:
 
 
 def table_ui(intervals: IntervalSet) -> ui.Tag:
-    """The interval table as HTML (htmltools escapes every name from the data)."""
+    """The interval table as HTML, one ``[lower, upper]`` column per method (htmltools escapes every name
+    from the data)."""
     table = interval_table(intervals)
-    header = ui.tags.tr(ui.tags.th("parameter"), *[ui.tags.th(column) for column in table.columns])
-    rows = [
-        ui.tags.tr(ui.tags.td(name), *[ui.tags.td(_format(float(v))) for v in row])
-        for name, row in zip(table.index, table.to_numpy())
-    ]
+    methods = intervals.methods()
+    low, high = next(iter(intervals.intervals.values())).columns[:2]
+    header = ui.tags.tr(
+        ui.tags.th("parameter"),
+        ui.tags.th("estimate"),
+        *[ui.tags.th(f"{METHOD_LABELS[m]} [{low}, {high}]") for m in methods],
+    )
+    rows = []
+    for name, row in zip(table.index, table.to_numpy(float)):
+        cells = [
+            "NA"
+            if not math.isfinite(row[1 + 2 * k])
+            else f"[{_format(row[1 + 2 * k])}, {_format(row[2 + 2 * k])}]"
+            for k in range(len(methods))
+        ]
+        rows.append(
+            ui.tags.tr(ui.tags.td(name), ui.tags.td(_format(row[0])), *[ui.tags.td(c) for c in cells])
+        )
     return ui.tags.table(ui.tags.thead(header), ui.tags.tbody(*rows), class_="table table-sm")
 
 
@@ -162,9 +176,11 @@ def intervals_server(input, output, session, outcome, state):
         if profiled is not None and profiled.ok and profiled.value.intervals is not None:
             intervals["profile"] = profiled.value.intervals
         simulated = ready(simulation_outcome)
+        nsim = None
         if simulated is not None and simulated.ok:
             intervals.update(simulated.value.intervals(level))
-        return IntervalSet(parameter_estimates(result), intervals, tuple(result.fixef.index), level)
+            nsim = simulated.value.nsim
+        return IntervalSet(parameter_estimates(result), intervals, tuple(result.fixef.index), level, nsim)
 
     @render.ui
     def no_fit():

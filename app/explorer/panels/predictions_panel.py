@@ -193,6 +193,7 @@ def predictions_server(input, output, session, outcome, dataset, state):
                 points=chosen_plan.points,
                 group_curves=finished.value.group_curves,
                 group=finished.request[4],
+                nsim=finished.request[5],
             )
         )
         return figure, finished.request[1].tag

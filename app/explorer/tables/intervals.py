@@ -59,12 +59,13 @@ def parameter_estimates(result) -> pd.Series:
 @dataclass(frozen=True)
 class IntervalSet:
     """Everything the Intervals panel draws: the estimates, each method's ``confint`` frame (rows of
-    ``parameters``), and which parameters are fixed effects."""
+    ``parameters``), which parameters are fixed effects, and the draws behind the simulation methods."""
 
     estimates: pd.Series
     intervals: Mapping[str, pd.DataFrame]
     fixed: tuple[str, ...]
     level: float
+    nsim: int | None = None
 
     @property
     def parameters(self) -> list[str]:
