@@ -10,6 +10,7 @@ from ..csv_upload import MAX_UPLOAD_ENV, max_upload_bytes
 from .asgi import ASGIApp
 from .headers import SecurityHeaders
 from .health import HealthRoute
+from .input_types import guard_input_handlers
 from .origin import OriginCheck
 from .upload_cap import UploadCap
 
@@ -31,7 +32,9 @@ def harden(app: App, **options) -> App:
     """Put :func:`hardened` around the Starlette app a Shiny ``App`` serves, in place.
 
     ``app`` stays a Shiny ``App`` (``shiny run`` and ``shiny.testserver`` take it as before); every request
-    it answers goes through the middleware. ``options`` are :func:`hardened`'s.
+    it answers goes through the middleware, and a malformed typed input value no longer ends a session
+    (:func:`guard_input_handlers`). ``options`` are :func:`hardened`'s.
     """
+    guard_input_handlers()
     app.starlette_app = hardened(app.starlette_app, **options)
     return app
