@@ -46,19 +46,21 @@ def zeta_figure(profile, intervals: pd.DataFrame | None, level: float) -> go.Fig
     """Zeta against each parameter's value (lme4's ``profile`` traces, every sampled point), with the
     ``level`` lines and the interval ends of ``intervals`` (``confint`` rows; None: no end lines)."""
     names = list(profile.parameters)
-    cols = min(4, max(1, len(names)))
+    cols = min(3, max(1, len(names)))
     nrows = -(-len(names) // cols)
     z = float(stats.norm.ppf((1 + level) / 2))
     layout = grid_layout(
         [plain(n) for n in names],
         cols,
-        gap=0.09,
+        gap=0.1,
         title={"text": f"Profile zeta plots: dashed lines at zeta = ±{z:.3g} ({level:.3g} level)"},
         height=110 + _PANEL_PX * nrows,
         margin={"l": 50, "r": 20, "t": 80, "b": 40},
         shapes=[],
         showlegend=False,
     )
+    for note in layout["annotations"]:
+        note["font"] = {"size": 11}  # a long name (cor_Temp.(Intercept)|Site) fits a third of 560 px
     for key in [k for k in layout if k.startswith("yaxis")]:
         # grid_layout's last row can start a rounding error below 0, which plotly refuses.
         layout[key]["domain"] = [min(max(v, 0.0), 1.0) for v in layout[key]["domain"]]
@@ -84,4 +86,5 @@ def zeta_figure(profile, intervals: pd.DataFrame | None, level: float) -> go.Fig
         )
         layout["shapes"] += _level_shapes(k, z, list(ends))
         layout["yaxis" if k == 0 else f"yaxis{k + 1}"]["title"] = {"text": "zeta" if k % cols == 0 else None}
+        layout["xaxis" if k == 0 else f"xaxis{k + 1}"].update(nticks=5, tickangle=0)
     return go.Figure(traces, layout)
