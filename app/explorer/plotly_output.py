@@ -43,7 +43,8 @@ def figure_title(figure: go.Figure) -> str:
 def image_filename(title: str, formula: str) -> str:
     """A plot image's file name: what it shows and the model, filename-safe, as the app's binding names
     it (``residuals-vs-fitted_Biomass~Temp+N+(1+Temp_Site)``)."""
-    name = re.sub(r"\s+", "-", title.strip().lower()) + ("_" + re.sub(r"\s+", "", formula) if formula else "")
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "plot"
+    name = slug + ("_" + re.sub(r"\s+", "", formula) if formula else "")
     return re.sub(r"_+", "_", _UNSAFE.sub("_", name)).strip("_")[:150] or "plot"
 
 

@@ -28,7 +28,7 @@
     const title = layout && layout.title;
     const raw = (typeof title === "string" ? title : (title && title.text) || "plot").split(/<br\s*\/?>/i)[0];
     const decoded = new DOMParser().parseFromString(raw, "text/html").body.textContent || "plot";
-    return decoded.trim().toLowerCase().replace(/\s+/g, "-");
+    return decoded.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "plot";
   }
   function imageName(layout) {
     const formula = document.getElementById("model-formula");
