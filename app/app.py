@@ -20,6 +20,7 @@ from explorer import compute, engine  # noqa: E402
 from explorer.figures import warm  # noqa: E402
 from explorer.hosting import harden  # noqa: E402
 from explorer.panels.check_panel import check_server, check_ui  # noqa: E402
+from explorer.panels.code_panel import code_server, code_ui  # noqa: E402
 from explorer.panels.compare_panel import compare_server, compare_ui  # noqa: E402
 from explorer.panels.data_panel import (  # noqa: E402
     data_controls_ui,
@@ -28,6 +29,7 @@ from explorer.panels.data_panel import (  # noqa: E402
     data_server,
 )
 from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui  # noqa: E402
+from explorer.panels.downloads_panel import downloads_server, downloads_ui  # noqa: E402
 from explorer.panels.intervals_panel import intervals_server, intervals_ui  # noqa: E402
 from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
 from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
@@ -62,6 +64,7 @@ def app_ui(request):
                 multiple=True,
             ),
             share_button_ui("share"),
+            downloads_ui("downloads"),
             width=380,
         ),
         share_notice_ui("share"),
@@ -78,6 +81,7 @@ def app_ui(request):
             ui.nav_panel("Recovery", recovery_ui("recovery"), value="recovery"),
             ui.nav_panel("Compare models", compare_ui("compare"), value="compare"),
             ui.nav_panel("Data", data_preview_ui("data"), value="data"),
+            ui.nav_panel("Code", code_ui("code"), value="code"),
             id="tabs",
         ),
         ui.head_content(
@@ -119,6 +123,8 @@ def server(input, output, session):
     compare_server("compare", outcome=outcome, dataset=dataset, state=state)
     check_server("check", outcome=outcome, state=state)
     share_server("share")
+    view = downloads_server("downloads", outcome=outcome, dataset=dataset, state=state)
+    code_server("code", outcome=outcome, dataset=dataset, view=view)
 
 
 app = App(app_ui, server, bookmark_store="server")
