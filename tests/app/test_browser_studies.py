@@ -54,13 +54,16 @@ def _plot(page: Page, output_id: str, condition: str):
     )
 
 
-def _screens(page: Page, shots: Path, name: str, ready) -> None:
-    """Screenshots at both sizes, each once the panel has redrawn at that size."""
+def _screens(page: Page, shots: Path, name: str, ready, parts: tuple[str, ...] = ()) -> None:
+    """Screenshots at both sizes, each once the panel has redrawn at that size: the window, and each of
+    ``parts`` (element ids) whole, as the panel scrolls inside the page."""
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
         ready()
         page.wait_for_timeout(400)  # plotly's resize redraw
         page.screenshot(path=shots / f"{name}_{size}.png", full_page=True)
+        for part in parts:
+            page.locator(f"#{part}").screenshot(path=shots / f"{name}_{size}_{part}.png")
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
@@ -88,7 +91,13 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
     _plot(page, "pooling-grid", "p.data.length === 8 && p.layout.annotations.length === 2")
     controller.InputSelectize(page, "pooling-levels").set([])
     _plot(page, "pooling-grid", "p.data.length === 80")
-    _screens(page, shots, "pooling", lambda: _plot(page, "pooling-grid", "p.data.length === 80"))
+    _screens(
+        page,
+        shots,
+        "pooling",
+        lambda: _plot(page, "pooling-grid", "p.data.length === 80"),
+        ("pooling-grid", "pooling-shrinkage"),
+    )
 
     page.get_by_role("tab", name="Recovery").click()
     controller.InputNumeric(page, "recovery-nrep").set("60")
@@ -100,7 +109,13 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
     for name in ("(Intercept)", "Temp", "N", "sd_(Intercept)|Site", "sigma"):
         expect(table).to_contain_text(name)
     expect(table).to_contain_text("Coverage")
-    _screens(page, shots, "recovery", lambda: _plot(page, "recovery-histograms", "p.data.length === 7"))
+    _screens(
+        page,
+        shots,
+        "recovery",
+        lambda: _plot(page, "recovery-histograms", "p.data.length === 7"),
+        ("recovery-histograms",),
+    )
 
     controller.InputNumeric(page, "recovery-nrep").set("5000")
     expect(page.locator("#recovery-settings_error")).to_contain_text(

@@ -11,6 +11,7 @@ from explorer.study_jobs import ComparisonRequest, StudyFailure, comparison_job
 from explorer.tables.comparison import (
     MAX_PINNED,
     comparability,
+    data_name,
     format_comparison,
     pin_model,
     pinned_table,
@@ -29,8 +30,8 @@ def fitted(formula: str, data: str = "sleepstudy"):
     return lmmcore.fit(formula, load(data))
 
 
-def pin(pinned, name, formula, data_key=SLEEP, data="sleepstudy"):
-    return pin_model(pinned, name, formula, True, data_key, data, fitted(formula, data))
+def pin(pinned, name, formula, data_key=SLEEP, data="sleepstudy", label=None):
+    return pin_model(pinned, name, formula, True, data_key, label or data, fitted(formula, data))
 
 
 def test_pins_are_named_by_the_user_or_their_formula():
@@ -114,3 +115,14 @@ def test_incomparable_fits_come_back_as_a_message():
     logged = fitted("log(Reaction) ~ Days + (1 | Subject)")
     outcome = comparison_job(ComparisonRequest((1, 2), ("a", "b"), models=(small, logged)))
     assert isinstance(outcome, StudyFailure) and "different responses" in outcome.message
+
+
+def test_data_are_named_shortly_by_their_key():
+    simulated = ("simulate", ("cor", 0.0), ("n_sites", 20), ("seed", 7))
+    assert (
+        data_name(simulated, "Simulated biomass: 20 sites x 5 samples, seed 7") == "simulated biomass, seed 7"
+    )
+    assert data_name(("example", "Pastes"), "Pastes: long description") == "Pastes"
+    assert data_name(("upload", "my.csv", "ab12"), "Uploaded my.csv: comma separated") == "upload my.csv"
+    pinned = pin((), "", "Reaction ~ Days + (1 | Subject)", label="sleepstudy: Reaction time (ms) of 18 ...")
+    assert pinned[0].data_label == "sleepstudy"

@@ -17,9 +17,9 @@ from .text import plain, plain_all
 
 MAX_ALL_LEVELS = 30  # up to this many groups the grid shows them all
 DEFAULT_SHOWN = 12  # beyond, this many spread over the range of the estimates
-MAX_COLUMNS = 5
+MAX_COLUMNS = 4  # panels stay readable in a 1024-px window
 MAX_ARROWS = 80  # more groups: arrows become plain segments (annotations are slow to draw)
-PANEL_HEIGHT = 170
+PANEL_HEIGHT = 180
 COLOURS = {"complete": "#7f7f7f", "none": "#1f77b4", "partial": "#d62728"}
 NAMES = {
     "complete": "complete pooling (one fit for all)",
@@ -57,12 +57,15 @@ def pooling_grid(view, x: str, levels: list[str]) -> go.Figure:
     layout = grid_layout(
         plain_all(levels),
         cols,
-        gap=0.06,
+        gap=0.09,
         title={"text": f"{plain(view.response)} against {plain(x)}, by {plain(view.group)}"},
         height=120 + PANEL_HEIGHT * rows,
         legend=LEGEND,
         margin={"l": 50, "r": 20, "t": 80, "b": 60},
     )
+    for key in layout:
+        if key.startswith(("xaxis", "yaxis")):
+            layout[key]["nticks"] = 5
     points = view.points
     grid = np.array([points[x].min(), points[x].max()], dtype=float)
     lines = view.lines[view.lines["predictor"] == x].set_index(["level", "method"])

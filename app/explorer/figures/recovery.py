@@ -11,7 +11,7 @@ from .style import axis_refs, grid_layout
 from .text import plain, plain_all
 
 MAX_COLUMNS = 4
-PANEL_HEIGHT = 190
+PANEL_HEIGHT = 210
 TRUTH_COLOUR = "#d62728"
 MEAN_COLOUR = "#1f77b4"
 
@@ -31,7 +31,7 @@ def recovery_histograms(result) -> go.Figure:
     layout = grid_layout(
         plain_all(names),
         cols,
-        gap=0.07,
+        gap=0.12,  # room for a panel's title above the tick labels of the one over it
         title={"text": f"Estimates from {fitted} simulated data sets: red line the truth, dashed the mean"},
         height=110 + PANEL_HEIGHT * rows,
         margin={"l": 40, "r": 20, "t": 80, "b": 30},

@@ -147,8 +147,11 @@ def compare_server(input, output, session, outcome, dataset, state):
 def _comparison_view(table, chosen) -> ui.Tag:
     """The anova table (htmltools escapes every name) and lme4's list of the models' formulas."""
     shown = format_comparison(table)
-    header = ui.tags.tr(*[ui.tags.th(c if c != "Model" else "") for c in shown.columns])
-    rows = [ui.tags.tr(*[ui.tags.td(cell) for cell in row]) for row in shown.itertuples(index=False)]
+    header = ui.tags.tr(*[_cell(ui.tags.th, c if c != "Model" else "", c) for c in shown.columns])
+    rows = [
+        ui.tags.tr(*[_cell(ui.tags.td, cell, c) for cell, c in zip(row, shown.columns)])
+        for row in shown.itertuples(index=False)
+    ]
     by_name = {p.name: p for p in chosen}
     legend = [
         ui.tags.li(f"{name}: {by_name[name].formula} ({by_name[name].method} fit)")
@@ -162,3 +165,8 @@ def _comparison_view(table, chosen) -> ui.Tag:
         ),
         ui.tags.ul(*legend, class_="small text-muted lmm-compare-models"),
     )
+
+
+def _cell(tag, content: str, column: str) -> ui.Tag:
+    """Numbers right-aligned, as R prints them; the model's name left."""
+    return tag(content, class_=None if column == "Model" else "text-end")

@@ -55,8 +55,23 @@ def pin_model(pinned: tuple, name: str, formula: str, reml: bool, data_key, data
     the label is taken); the oldest is dropped beyond :data:`MAX_PINNED`."""
     label = unique_label(name.strip() or formula, {p.name for p in pinned})
     number = max((p.pin for p in pinned), default=0) + 1
-    added = PinnedModel(number, label, formula, bool(reml), tuple(data_key), data_label, result)
+    key = tuple(data_key)
+    added = PinnedModel(number, label, formula, bool(reml), key, data_name(key, data_label), result)
     return (*pinned, added)[-MAX_PINNED:]
+
+
+def data_name(data_key: tuple, label: str) -> str:
+    """A short name of the data a model was fitted to: the example's name, the uploaded file's name, or
+    the simulation's seed (the key says which); the data's label otherwise."""
+    kind = data_key[0] if data_key else None
+    if kind == "example":
+        return str(data_key[1])
+    if kind == "upload":
+        return f"upload {data_key[1]}"
+    if kind == "simulate":
+        seed = dict(data_key[1:]).get("seed")
+        return f"simulated biomass, seed {seed}"
+    return label
 
 
 def unique_label(label: str, taken: set[str]) -> str:
