@@ -243,6 +243,7 @@ def _arrows(x0: pd.Series, y0: pd.Series, x1: pd.Series, y1: pd.Series) -> list[
                 "arrowsize": 1,
                 "arrowwidth": 1,
                 "arrowcolor": "#999",
+                "standoff": 5,  # the head stays visible beside the estimate's marker
                 "text": "",
             }
         )

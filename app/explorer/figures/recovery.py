@@ -10,7 +10,7 @@ from .pooling import clamp_domains
 from .style import axis_refs, grid_layout
 from .text import plain, plain_all
 
-MAX_COLUMNS = 4
+MAX_COLUMNS = 3  # long parameter names stay whole in a 1024-px window
 PANEL_HEIGHT = 210
 TRUTH_COLOUR = "#d62728"
 MEAN_COLOUR = "#1f77b4"
@@ -38,6 +38,9 @@ def recovery_histograms(result) -> go.Figure:
         shapes=[],
         showlegend=False,
     )
+    for key in layout:
+        if key.startswith("xaxis"):
+            layout[key].update(nticks=5, tickangle=0)
     traces = []
     for k, name in enumerate(names):
         values = result.estimates[name].to_numpy(dtype=float)
