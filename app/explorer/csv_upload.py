@@ -87,7 +87,7 @@ def _candidate_delimiters(text: str) -> list[str]:
 
 
 def _numeric_count(frame: pd.DataFrame) -> int:
-    return sum(pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns)
+    return sum(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
 SNIFF_CHARS = 64_000
@@ -111,16 +111,21 @@ def _read(text: str, delimiter: str, decimal: str, missing: tuple[str, ...]) -> 
 def r_blanks(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
     """R's rule for empty cells: missing in a column whose other values are numbers or logicals (which
     become that type), an empty level in a text column."""
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
-            continue
-        blank = column.eq("").fillna(False).to_numpy(dtype=bool)  # blanks of spaces are "" (skipinitialspace)
-        if blank.any():
-            converted = _numbers_or_logicals(column.mask(blank), decimal)
-            if converted is not None:
-                frame[name] = converted
+    text = [i for i, dtype in enumerate(frame.dtypes) if not _numeric_or_logical(dtype)]
+    if not text or frame.empty:
+        return frame
+    # blanks of spaces are "" too (skipinitialspace); one vectorised test over all text columns
+    with_blanks = frame.iloc[:, text].eq("").any(axis=0).to_numpy()
+    for position in np.asarray(text)[with_blanks]:
+        column = frame.iloc[:, position]
+        converted = _numbers_or_logicals(column.mask(column.eq("").fillna(False)), decimal)
+        if converted is not None:
+            frame[frame.columns[position]] = converted
     return frame
+
+
+def _numeric_or_logical(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
 def _numbers_or_logicals(column: pd.Series, decimal: str) -> pd.Series | None:
@@ -138,8 +143,21 @@ def _numbers_or_logicals(column: pd.Series, decimal: str) -> pd.Series | None:
     return pd.to_numeric(values).astype("float64")
 
 
+SNIFF_LINES = 20
+
+
 def _sample(text: str) -> str:
-    return text if len(text) <= SNIFF_CHARS else text[: text.rfind("\n", 0, SNIFF_CHARS) + 1]
+    """The first ``SNIFF_CHARS`` characters, or the header and ``SNIFF_LINES`` rows if that is longer (a
+    wide table's header alone can fill the characters), cut at a line end."""
+    if len(text) <= SNIFF_CHARS:
+        return text
+    end = 0
+    for _ in range(SNIFF_LINES + 1):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            return text
+    end = max(end, text.rfind("\n", 0, SNIFF_CHARS) + 1)
+    return text if end >= len(text) else text[:end]
 
 
 def ragged_line(text: str, delimiter: str) -> tuple[int, int, int] | None:
@@ -173,13 +191,21 @@ def _check_rows(text: str, delimiters: list[str]) -> None:
         return
 
 
+def _header_fields(sample: str, delimiter: str) -> int:
+    return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+
+
 def _best_reading(text: str, missing: tuple[str, ...]) -> tuple[pd.DataFrame, str, str] | None:
-    """Try each delimiter with '.' then ',' as decimal mark on the first lines; keep the reading with most
-    columns, then most numeric columns (a ';' file with decimal commas reads as text under '.'); then read
-    the whole text once that way."""
+    """Among the delimiters that split the header into most columns, try '.' then ',' as decimal mark on
+    the first lines; keep the reading with most numeric columns (a ';' file with decimal commas reads as
+    text under '.'); then read the whole text once that way. (Only the widest delimiters are parsed: a
+    table of 10,000 columns is costly to build six times.)"""
     sample = _sample(text)
+    candidates = _candidate_delimiters(sample)
+    fields = {d: _header_fields(sample, d) for d in candidates}
+    widest = [d for d in candidates if fields[d] == max(fields.values())]
     best, best_score = None, (0, -1)
-    for delimiter in _candidate_delimiters(sample):
+    for delimiter in widest + [d for d in candidates if d not in widest]:
         for decimal in (".", ","):
             frame = _read(sample, delimiter, decimal, missing) if decimal != delimiter else None
             if frame is None:
@@ -187,6 +213,8 @@ def _best_reading(text: str, missing: tuple[str, ...]) -> tuple[pd.DataFrame, st
             score = (frame.shape[1], _numeric_count(frame))
             if score > best_score:
                 best, best_score = (frame, delimiter, decimal), score
+        if best is not None and delimiter in widest and delimiter == widest[-1]:
+            break
     if best is None or sample is text:
         return best
     frame = _read(text, best[1], best[2], missing)

@@ -117,7 +117,7 @@ def read_excel(raw: bytes, sheet: str, missing: tuple[str, ...], max_bytes: int 
 
 def _sheet_frame(book: pd.ExcelFile, sheet: str, missing: tuple[str, ...]) -> pd.DataFrame:
     try:
-        frame = book.parse(sheet, keep_default_na=False, na_values=list(missing))
+        frame = pd.read_excel(book, sheet_name=sheet, keep_default_na=False, na_values=list(missing))
     except Exception as err:  # as above: a damaged sheet
         raise UploadError(f"Sheet '{sheet}' could not be read: save it as CSV and upload again.") from err
     frame = _numeric_missing(r_blanks(frame.dropna(how="all").dropna(axis=1, how="all")), missing)
