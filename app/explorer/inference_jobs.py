@@ -40,36 +40,46 @@ def _failure(what: str, err: Exception) -> str:
 
 @dataclass(frozen=True)
 class ProfileOutcome:
-    """Profile-likelihood intervals (``confint(m, method = "profile")``) and the sampled profiles behind
-    lme4's zeta plots; either may be None, with ``note`` saying why."""
+    """Profile-likelihood intervals (``confint(m, method = "profile")``) or the sampled profiles behind
+    lme4's zeta plots (``profile(m)``); None with ``note`` saying why when the engine could not."""
 
-    intervals: pd.DataFrame | None
-    profile: lmmcore.Profile | None
+    intervals: pd.DataFrame | None = None
+    profile: lmmcore.Profile | None = None
     note: str | None = None
 
 
-def profile_job(model, level: float, progress: Progress | None = None) -> ProfileOutcome | None:
-    """Profile intervals at ``level``, then the whole profiles (zeta against each parameter)."""
-    singular = (
-        "The fit is singular (a variance parameter is on its boundary): "
-        "profile-likelihood intervals of the boundary parameters end at the bound. "
-        if model.singular
-        else ""
+def _singular_note(model) -> str:
+    if not model.singular:
+        return ""
+    return (
+        "The fit is singular (a variance parameter is on its boundary): profile-likelihood intervals of "
+        "the boundary parameters end at the bound. "
     )
-    if not _keep_going(progress, 0, 2):
+
+
+def profile_job(model, level: float, progress: Progress | None = None) -> ProfileOutcome | None:
+    """Profile intervals at ``level``: each end where the profile's zeta crosses -+z (a secant search)."""
+    if not _keep_going(progress, 0, 1):
         return None
     try:
         intervals = model.confint("profile", level=level)
     except _ENGINE_FAILURES as err:
-        return ProfileOutcome(None, None, singular + _failure("The likelihood profile", err))
-    if not _keep_going(progress, 1, 2):
+        return ProfileOutcome(note=_singular_note(model) + _failure("The likelihood profile", err))
+    _keep_going(progress, 1, 1)
+    return ProfileOutcome(intervals=intervals, note=_singular_note(model).strip() or None)
+
+
+def zeta_job(model, progress: Progress | None = None) -> ProfileOutcome | None:
+    """The whole profiles of every parameter (lme4's ``profile(m)``), for the zeta plots; they do not
+    depend on the level, so a level change never recomputes them."""
+    if not _keep_going(progress, 0, 1):
         return None
     try:
         traces = model.profile()
     except _ENGINE_FAILURES as err:
-        return ProfileOutcome(intervals, None, singular + _failure("The zeta plot's profile", err))
-    _keep_going(progress, 2, 2)
-    return ProfileOutcome(intervals, traces, singular.strip() or None)
+        return ProfileOutcome(note=_singular_note(model) + _failure("The zeta plots' profile", err))
+    _keep_going(progress, 1, 1)
+    return ProfileOutcome(profile=traces)
 
 
 @dataclass(frozen=True)

@@ -29,18 +29,24 @@ def profiled(model):
 
 
 @pytest.fixture(scope="module")
+def traced(model):
+    return jobs.zeta_job(model)
+
+
+@pytest.fixture(scope="module")
 def simulated(model):
     return jobs.simulation_job(model, 200, 7)
 
 
-def test_profile_job_gives_lme4s_profile_intervals(model, profiled):
+def test_profile_job_gives_lme4s_profile_intervals(model, profiled, traced):
     reference = as_frame(load_reference(DEFAULT)["confint_profile"])
     assert profiled.note is None
     pd.testing.assert_frame_equal(profiled.intervals, model.confint("profile"))
     # lme4 inverts a spline through its profile, lmmcore finds the crossing itself: ends agree to ~1e-4.
     np.testing.assert_allclose(profiled.intervals.to_numpy(), reference.to_numpy(), rtol=5e-4, atol=1e-4)
     assert list(profiled.intervals.index) == list(reference.index)
-    assert set(profiled.profile.parameters) == set(reference.index)
+    assert set(traced.profile.parameters) == set(reference.index)
+    assert traced.note is None and profiled.profile is None and traced.intervals is None
 
 
 def test_profile_job_stops_when_cancelled(model):
@@ -51,13 +57,14 @@ def test_profile_job_stops_when_cancelled(model):
         return False
 
     assert jobs.profile_job(model, 0.95, progress=cancelled) is None
-    assert calls == [(0, 2)]
+    assert jobs.zeta_job(model, progress=cancelled) is None
+    assert calls == [(0, 1), (0, 1)]
 
 
 def test_profile_job_reports_progress_to_the_end(model):
     calls = []
     jobs.profile_job(model, 0.9, progress=lambda done, total: calls.append((done, total)) or True)
-    assert calls == [(0, 2), (1, 2), (2, 2)]
+    assert calls == [(0, 1), (1, 1)]
 
 
 def test_singular_fit_profile_says_so_and_the_other_methods_still_work():
@@ -66,6 +73,8 @@ def test_singular_fit_profile_says_so_and_the_other_methods_still_work():
     assert m.singular
     outcome = jobs.profile_job(m, 0.95)
     assert "singular" in outcome.note
+    traces = jobs.zeta_job(m)
+    assert traces.profile is not None or "singular" in traces.note
     simulated = jobs.simulation_job(m, 50, 1)
     intervals = {"wald": m.confint("wald"), **simulated.intervals(0.95)}
     assert set(intervals) == {"wald", "boot", "sim"}
@@ -215,21 +224,21 @@ def test_names_from_data_are_plain_text_in_the_figure(model, interval_set):
     assert "<b>Temp" not in figure.to_json().replace("<b>%{customdata", "")
 
 
-def test_zeta_traces_are_the_profiles_points(profiled):
-    figure = zeta_figure(profiled.profile, profiled.intervals, 0.95)
-    assert len(figure.data) == len(profiled.profile.parameters)
-    for trace, name in zip(figure.data, profiled.profile.parameters):
-        points = profiled.profile.trace(name)
+def test_zeta_traces_are_the_profiles_points(profiled, traced):
+    figure = zeta_figure(traced.profile, profiled.intervals, 0.95)
+    assert len(figure.data) == len(traced.profile.parameters)
+    for trace, name in zip(figure.data, traced.profile.parameters):
+        points = traced.profile.trace(name)
         np.testing.assert_array_equal(trace.x, points[name].to_numpy(float))
         np.testing.assert_array_equal(trace.y, points["zeta"].to_numpy(float))
     level_lines = [s for s in figure.layout.shapes if s.y0 == s.y1]
     assert {round(s.y0, 6) for s in level_lines} == {-1.959964, 1.959964}
     ends = [s.x0 for s in figure.layout.shapes if s.x0 == s.x1 and s.xref == "x3"]
-    low, high = profiled.intervals.loc[profiled.profile.parameters[2]]
+    low, high = profiled.intervals.loc[traced.profile.parameters[2]]
     assert ends == [low, high]
 
 
-def test_zeta_figure_without_intervals_draws_only_level_lines(profiled):
-    figure = zeta_figure(profiled.profile, None, 0.8)
+def test_zeta_figure_without_intervals_draws_only_level_lines(traced):
+    figure = zeta_figure(traced.profile, None, 0.8)
     assert all(s.y0 == s.y1 for s in figure.layout.shapes)
     assert {round(abs(s.y0), 4) for s in figure.layout.shapes} == {1.2816}

@@ -16,7 +16,7 @@ from shiny.types import SilentException
 from .. import compute
 from ..figures.intervals import intervals_figure
 from ..figures.profile_zeta import zeta_figure
-from ..inference_jobs import profile_job, simulation_job
+from ..inference_jobs import profile_job, simulation_job, zeta_job
 from ..inference_settings import (
     LEVEL_BOUNDS,
     LEVEL_LABEL,
@@ -62,6 +62,7 @@ def intervals_ui():
                 "parameters, so it gives no interval for SDs and correlations (NA, as in R).",
                 class_="small text-muted lmm-hint",
             ),
+            ui.div(ui.tags.b("Profile zeta plots"), long_task_ui("zeta_task")),
             output_plotly("zeta_plot", height="420px"),
             id=module.resolve_id("content"),
         ),
@@ -141,6 +142,11 @@ def intervals_server(input, output, session, outcome, state):
         return ("profile", current.request, settings().level)
 
     @reactive.calc
+    def zeta_request():
+        current = settled(outcome)
+        return None if current is None or not current.ok else ("zeta", current.request)
+
+    @reactive.calc
     def simulation_request():
         current = settled(outcome)
         if current is None or not current.ok or isinstance(settings(), InputError):
@@ -158,6 +164,10 @@ def intervals_server(input, output, session, outcome, state):
         result = model_for(request)
         return profile_job, (result, request[2]), _lane(result), None
 
+    def start_zeta(request):
+        result = model_for(request)
+        return zeta_job, (result,), _lane(result), None
+
     def start_simulation(request):
         result = model_for(request)
         return simulation_job, (result, request[2], request[3]), _lane(result), None
@@ -166,6 +176,7 @@ def intervals_server(input, output, session, outcome, state):
     simulation_outcome = long_task_server(
         "simulation_task", simulation_request, start_simulation, state.cache
     )
+    zeta_outcome = long_task_server("zeta_task", zeta_request, start_zeta, state.cache)
 
     @reactive.calc
     def interval_set() -> IntervalSet:
@@ -199,7 +210,7 @@ def intervals_server(input, output, session, outcome, state):
     @render.ui
     def notes():
         messages = []
-        for task in (profile_outcome, simulation_outcome):
+        for task in (profile_outcome, simulation_outcome, zeta_outcome):
             finished = ready(task)
             if finished is not None and finished.ok and finished.value.note:
                 messages.append(finished.value.note)
@@ -217,7 +228,11 @@ def intervals_server(input, output, session, outcome, state):
 
     @render_plotly
     def zeta_plot():
+        traced = zeta_outcome()
+        req(traced.ok and traced.value.profile is not None)
         profiled = ready(profile_outcome)
-        req(profiled is not None and profiled.ok and profiled.value.profile is not None)
-        level = profiled.request[2]
-        return zeta_figure(profiled.value.profile, profiled.value.intervals, level), profiled.request[1].tag
+        if profiled is not None and profiled.ok and profiled.value.intervals is not None:
+            level, intervals = profiled.request[2], profiled.value.intervals
+        else:
+            level, intervals = valid_settings().level, None
+        return zeta_figure(traced.value.profile, intervals, level), traced.request[1].tag
