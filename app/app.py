@@ -30,6 +30,7 @@ from explorer.panels.data_panel import (  # noqa: E402
 )
 from explorer.panels.diagnostics_panel import diagnostics_server, diagnostics_ui  # noqa: E402
 from explorer.panels.downloads_panel import downloads_server, downloads_ui  # noqa: E402
+from explorer.panels.dropped_rows_panel import dropped_rows_server, dropped_rows_ui  # noqa: E402
 from explorer.panels.intervals_panel import intervals_server, intervals_ui  # noqa: E402
 from explorer.panels.live_fit import fit_server, status_ui  # noqa: E402
 from explorer.panels.model_panel import model_controls_ui, model_server  # noqa: E402
@@ -70,6 +71,7 @@ def app_ui(request):
         share_notice_ui("share"),
         data_notice_ui("data"),
         status_ui("fit"),
+        dropped_rows_ui("dropped"),
         ui.navset_card_tab(
             ui.nav_panel("Summary", summary_ui("summary"), value="summary"),
             ui.nav_panel("Diagnostics", diagnostics_ui("diag"), value="diagnostics"),
@@ -116,6 +118,7 @@ def server(input, output, session):
     summary_server("summary", outcome=outcome, dataset=dataset)
     diagnostics_server("diag", outcome=outcome, dataset=dataset)
     ranef_server("ranef", outcome=outcome)
+    dropped_rows_server("dropped", outcome=outcome, dataset=dataset)
     intervals_server("intervals", outcome=outcome, state=state)
     predictions_server("predictions", outcome=outcome, dataset=dataset, state=state)
     pooling_server("pooling", outcome=outcome, dataset=dataset, state=state)
