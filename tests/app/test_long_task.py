@@ -3,7 +3,6 @@ current request only, and the session's state dropped at its end."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from shiny import App, reactive, render, ui
 from shiny.testserver import test_server
 
 from tests.app import compute_tasks as tasks
+from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread  # noqa: F401 (a fixture)
 
 PATIENCE = 60.0
 
@@ -63,25 +63,9 @@ def _runs(log_dir: Path) -> list[float]:
     return sorted(float(path.read_text()) for path in log_dir.iterdir())
 
 
-def _in_own_thread(scenario, *args) -> None:
-    """Run a test-server scenario on a thread without an event loop (see test_server_logic)."""
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            scenario(*args)
-        except BaseException as err:
-            errors.append(err)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
+@pytest.mark.usefixtures("fresh_reactive_lock")
 def test_a_long_task_answers_the_current_request_with_progress_cancel_retry_and_cache(tmp_path):
-    _in_own_thread(_scenario, tmp_path)
+    in_own_thread(_scenario, tmp_path)
 
 
 def _scenario(tmp_path: Path) -> None:
@@ -150,7 +134,11 @@ def test_the_cache_keeps_the_most_recently_used_entries():
 
 @pytest.mark.parametrize(
     ("elapsed", "done", "total", "words"),
-    [(2.0, 1, 3, "about 4 s left"), (1.0, 99, 100, "less than 1 s left"), (0.5, 0, 10, "estimating time left")],
+    [
+        (2.0, 1, 3, "about 4 s left"),
+        (1.0, 99, 100, "less than 1 s left"),
+        (0.5, 0, 10, "estimating time left"),
+    ],
 )
 def test_time_left_follows_the_pace_so_far(elapsed, done, total, words):
     assert time_left(elapsed, done, total) == words

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from explorer import engine
 from shiny.testserver import test_server
 
 import lmmcore
+from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread  # noqa: F401 (a fixture)
 
 APP_FILE = Path(__file__).resolve().parents[2] / "app" / "app.py"
 
@@ -83,27 +83,9 @@ def _criteria_while_answering(ts, label: str, answer: str, timeout: float = 60.0
         ts.flush()
 
 
-def _in_own_thread(scenario, *args) -> None:
-    """Run a test-server scenario on a thread without an event loop (Playwright's sync API, used by the
-    browser tests of this session, leaves one running on the main thread; test_server needs none)."""
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            scenario(*args)
-        except BaseException as err:  # re-raised on the test's thread
-            errors.append(err)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
+@pytest.mark.usefixtures("fresh_reactive_lock")
 def test_summary_answers_the_current_inputs_and_survives_a_bad_formula(app):
-    # One session per test process: shiny's reactive lock is bound to the first session's event loop.
-    _in_own_thread(_scenario, app)
+    in_own_thread(_scenario, app)
 
 
 def _scenario(app):
@@ -193,3 +175,24 @@ def _scenario(app):
         ts.set_inputs(**{"data-n_sites": 20})
         _settled(ts, "data-notice", lambda v: v is None)
         assert ts.is_ok
+
+
+@pytest.mark.usefixtures("fresh_reactive_lock")
+def test_a_fit_out_of_time_says_what_to_simplify_and_retry_fits_it(app, monkeypatch):
+    in_own_thread(_out_of_time_scenario, app, monkeypatch)
+
+
+def _out_of_time_scenario(app, monkeypatch):
+    # No fit finishes within a microsecond: the worker is stopped at the budget and the message shown.
+    monkeypatch.setenv("LMM_FIT_BUDGET_SECONDS", "0.000001")
+    expected = lmmcore.fit(engine.DEFAULT_FORMULA, lmmcore.datasets.load("biomass"), reml=True)
+    with test_server(app, timeout_secs=60) as ts:
+        ts.set_inputs(**_initial_inputs())
+        status = str(_settled(ts, "fit-status", lambda v: "did not finish" in str(v)))
+        assert "The fit did not finish within 1e-06 s: simplify the model (fewer random slopes" in status
+        assert 'id="fit-retry"' in status
+        monkeypatch.setenv("LMM_FIT_BUDGET_SECONDS", "30")
+        ts.set_inputs(**{"fit-retry": 1})
+        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
+        assert crit == f"REML criterion at convergence: {expected.criterion:.4f}"
+        assert "fitted in" in str(_settled(ts, "fit-status", lambda v: "fitted in" in str(v)))

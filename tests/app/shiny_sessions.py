@@ -1,0 +1,34 @@
+"""Running shiny's in-memory test server from a test: several sessions per test process."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import shiny.reactive._core
+
+
+@pytest.fixture
+def fresh_reactive_lock(monkeypatch):
+    """Shiny's reactive lock binds to the event loop of its first contended use, and every test-server
+    session has a loop of its own: a second session in the same process then fails on contention
+    ("bound to a different event loop"). Each test gets a lock created on its own session's loop."""
+    monkeypatch.setattr(shiny.reactive._core._reactive_environment, "_lock", None)
+
+
+def in_own_thread(scenario, *args) -> None:
+    """Run a test-server scenario on a thread without an event loop (Playwright's sync API, used by the
+    browser tests of this session, leaves one running on the main thread; test_server needs none)."""
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            scenario(*args)
+        except BaseException as err:  # re-raised on the test's thread
+            errors.append(err)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
