@@ -29,6 +29,7 @@ def _code_card(title: str, output_id: str, download_id: str, download_label: str
             ui.download_button(download_id, download_label, class_="btn-sm btn-outline-secondary float-end"),
         ),
         ui.output_code(output_id, placeholder=False),
+        class_="lmm-code",
     )
 
 
@@ -46,11 +47,10 @@ def code_ui():
             ui.download_button(
                 "data_file", "Data file for the code", class_="btn-sm btn-outline-primary mb-2"
             ),
-            ui.layout_columns(
-                _code_card("Python (lmmcore)", "python", "python_file", "Download .py"),
-                _code_card("R (lme4 + lmerTest)", "r", "r_file", "Download .R"),
-                col_widths={"lg": (12, 12), "xxl": (6, 6)},
-            ),
+            _code_card("Python (lmmcore)", "python", "python_file", "Download .py"),
+            _code_card("R (lme4 + lmerTest)", "r", "r_file", "Download .R"),
+            # A long line scrolls inside its block rather than being cut at the card's edge.
+            ui.tags.style(".lmm-code pre{overflow-x:auto;max-width:100%}"),
             id=module.resolve_id("content"),
         ),
     )
@@ -91,17 +91,17 @@ def code_server(input, output, session, outcome, dataset, view):
             data = dataset()
         return provenance_of(data.key, data.frame).csv_name
 
-    @render.download(filename=lambda: _file_name("python"))
+    @render.download_button(filename=lambda: _file_name("python"))
     async def python_file():
         with reactive.isolate():
             yield python_code(await spec())
 
-    @render.download(filename=lambda: _file_name("r"))
+    @render.download_button(filename=lambda: _file_name("r"))
     async def r_file():
         with reactive.isolate():
             yield r_code(await spec())
 
-    @render.download(filename=_data_name)
+    @render.download_button(filename=_data_name)
     async def data_file():
         with reactive.isolate():
             frame = dataset().frame

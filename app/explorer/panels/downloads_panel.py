@@ -61,7 +61,7 @@ def downloads_server(input, output, session, outcome, dataset, state):
             level, nsim, seed = interval_settings(root.input)
         return current, session_results(state.cache, current.request, level, nsim, seed)
 
-    @render.download(filename=lambda: name("report", "html"))
+    @render.download_link(filename=lambda: name("report", "html"))
     async def report():
         current, computed = results()
         with reactive.isolate():
@@ -89,28 +89,28 @@ def downloads_server(input, output, session, outcome, dataset, state):
             return
         yield built.html
 
-    @render.download(filename=lambda: name("fixed-effects", "csv"))
+    @render.download_link(filename=lambda: name("fixed-effects", "csv"))
     def fixed_csv():
         current, computed = results()
         yield csv_text(fixed_effects_table(current.result, computed.intervals))
 
-    @render.download(filename=lambda: name("variance-parameter-intervals", "csv"))
+    @render.download_link(filename=lambda: name("variance-parameter-intervals", "csv"))
     def intervals_csv():
         current, computed = results()
         given = {"wald": current.result.confint("wald"), **computed.intervals}
         yield csv_text(variance_parameter_intervals(current.result, given))
 
-    @render.download(filename=lambda: name("random-effects", "csv"))
+    @render.download_link(filename=lambda: name("random-effects", "csv"))
     def ranef_csv():
         current, _ = results()
         yield csv_text(random_effects_table(current.result))
 
-    @render.download(filename=lambda: name("variance-components", "csv"))
+    @render.download_link(filename=lambda: name("variance-components", "csv"))
     def varcomp_csv():
         current, _ = results()
         yield csv_text(variance_components_table(current.result))
 
-    @render.download(filename=lambda: name("bootstrap-draws", "csv"))
+    @render.download_link(filename=lambda: name("bootstrap-draws", "csv"))
     def boot_csv():
         _, computed = results()
         if computed.boot is None:
@@ -118,7 +118,7 @@ def downloads_server(input, output, session, outcome, dataset, state):
             return
         yield csv_text(bootstrap_draws_table(computed.boot))
 
-    @render.download(filename=lambda: name("data-as-fitted", "csv"))
+    @render.download_link(filename=lambda: name("data-as-fitted", "csv"))
     async def data_csv():
         current, _ = results()
         with reactive.isolate():
