@@ -67,7 +67,8 @@ def submit(
 ) -> Job:
     """Queue ``fn(*args)`` on ``lane``; ``budget`` seconds (default by ``kind``) once it runs.
 
-    A ``kind="fit"`` job cancels the earlier fit of the same ``owner`` (one running fit per session).
+    A ``kind="fit"`` job cancels the same ``owner``'s earlier fit by the same ``fn`` (one running live fit
+    per session).
     """
     if lane not in settings.LANES:
         raise ValueError(f"lane must be one of {settings.LANES}, not {lane!r}")

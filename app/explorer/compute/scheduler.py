@@ -1,6 +1,7 @@
 """Which job runs next, on which lane: the fair-sharing rules of the compute layer.
 
-- a session has at most one fit: submitting a fit cancels the session's earlier one (its worker stops);
+- a session has at most one fit: submitting a fit cancels the session's earlier fit by the same function
+  (its worker stops);
 - each lane has its own workers, so small fits never wait behind another user's large one;
 - within a lane, fits go before long tasks, then the session with the fewest running jobs goes first, then
   the oldest job; a session runs at most ``LMM_SESSION_LONG_TASKS`` long tasks at once (more wait);
@@ -34,7 +35,7 @@ class Scheduler:
             slot.start()
 
     def submit(self, job: Job) -> None:
-        superseded = self._fits_of(job.owner) if job.kind == "fit" and job.owner is not None else []
+        superseded = self._fits_like(job) if job.kind == "fit" and job.owner is not None else []
         with self._cond:
             if self._closed:
                 raise RuntimeError("the compute layer was shut down")
@@ -103,9 +104,15 @@ class Scheduler:
         with self._cond:
             return [job for job in self._queue if not job.done()]
 
-    def _fits_of(self, owner) -> list[Job]:
+    def _fits_like(self, new: Job) -> list[Job]:
+        """The owner's earlier fits by the same function (the live fit's previous request; a panel's own
+        refits, by another function, are not the live fit's to cancel)."""
         with self._cond:
-            return [job for job in self._queue + self._running if job.owner == owner and job.kind == "fit"]
+            return [
+                job
+                for job in self._queue + self._running
+                if job.owner == new.owner and job.kind == "fit" and job.fn is new.fn
+            ]
 
     def _pick(self, lane: str) -> Job | None:
         busy = Counter(job.owner for job in self._running)
