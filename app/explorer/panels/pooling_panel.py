@@ -7,6 +7,7 @@ task tagged with the fit it belongs to; the predictor and the groups shown only 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from shiny import module, reactive, render, req, ui
@@ -173,21 +174,23 @@ def pooling_server(input, output, session, outcome, dataset, state):
             return _alert(str(err), "warning")
         return None
 
+    # The figures take tens to hundreds of milliseconds (a trace per group and line): built in a thread so
+    # the event loop keeps answering.
     @render_plotly
-    def grid():
-        current = view()
+    async def grid():
+        current, tag = view(), fitted().request.tag
         x = predictor(current)
         req(x is not None)
         try:
             picked = choices(input.levels(), LEVELS_LABEL, current.levels)
         except InputError:
             picked = ()
-        return pooling_grid(current, x, shown_levels(current, picked)), fitted().request.tag
+        return await asyncio.to_thread(pooling_grid, current, x, shown_levels(current, picked)), tag
 
     @render_plotly
-    def shrinkage():
-        current = view()
-        return shrinkage_figure(current, predictor(current)), fitted().request.tag
+    async def shrinkage():
+        current, tag = view(), fitted().request.tag
+        return await asyncio.to_thread(shrinkage_figure, current, predictor(current)), tag
 
 
 def _alert(text: str, kind: str):

@@ -8,6 +8,7 @@ the criterion, the truth and the settings, so a result is never shown for anothe
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from shiny import module, reactive, render, req, ui
@@ -140,8 +141,11 @@ def recovery_server(input, output, session, outcome, state):
         return None
 
     @render_plotly
-    def histograms():
-        return recovery_histograms(study()), fitted().request.tag
+    async def histograms():
+        result, tag = study(), fitted().request.tag
+        return await asyncio.to_thread(
+            recovery_histograms, result
+        ), tag  # a figure per parameter: off the loop
 
     @render.ui
     def counts():
