@@ -78,6 +78,18 @@ def ready(outcome):
         return None
 
 
+def opened_once(shown):
+    """A reactive flag that turns True the first time ``shown()`` is True and stays so."""
+    opened = reactive.value(False)
+
+    @reactive.effect
+    def _watch():
+        if shown():
+            opened.set(True)
+
+    return opened
+
+
 def _lane(result) -> str:
     return compute.lane_for(result.nobs, max((term.k for term in result.design.reterms), default=1))
 
@@ -112,8 +124,12 @@ def table_ui(intervals: IntervalSet) -> ui.Tag:
 
 
 @module.server
-def intervals_server(input, output, session, outcome, state):
-    """``outcome``: the live fit's outcome calc; ``state``: the session's :class:`SessionState`."""
+def intervals_server(input, output, session, outcome, state, shown=lambda: True):
+    """``outcome``: the live fit's outcome calc; ``state``: the session's :class:`SessionState`;
+    ``shown``: whether the panel is on screen (a reactive read): nothing is computed before its first
+    showing, and from then on for every fit, so coming back to the panel finds the results ready."""
+
+    opened = opened_once(shown)
 
     @reactive.calc
     def fitted():
@@ -137,19 +153,19 @@ def intervals_server(input, output, session, outcome, state):
     @reactive.calc
     def profile_request():
         current = settled(outcome)
-        if current is None or not current.ok or isinstance(settings(), InputError):
+        if not opened() or current is None or not current.ok or isinstance(settings(), InputError):
             return None
         return ("profile", current.request, settings().level)
 
     @reactive.calc
     def zeta_request():
         current = settled(outcome)
-        return None if current is None or not current.ok else ("zeta", current.request)
+        return None if not opened() or current is None or not current.ok else ("zeta", current.request)
 
     @reactive.calc
     def simulation_request():
         current = settled(outcome)
-        if current is None or not current.ok or isinstance(settings(), InputError):
+        if not opened() or current is None or not current.ok or isinstance(settings(), InputError):
             return None
         return ("simulation", current.request, settings().nsim, settings().seed)
 

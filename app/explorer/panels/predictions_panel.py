@@ -16,7 +16,7 @@ from ..inference_jobs import band_job
 from ..inference_settings import MAX_NSIM, MAX_SEED, NSIM_LABEL, SEED_LABEL, band_settings
 from ..inputs import InputError, choice, choices
 from ..plotly_output import output_plotly, render_plotly
-from .intervals_panel import ready
+from .intervals_panel import opened_once, ready
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
 from .no_fit import no_fit_message
@@ -63,9 +63,12 @@ def _lane(result) -> str:
 
 
 @module.server
-def predictions_server(input, output, session, outcome, dataset, state):
+def predictions_server(input, output, session, outcome, dataset, state, shown=lambda: True):
     """``outcome``: the live fit's outcome calc; ``dataset``: the data panel's reactive; ``state``: the
-    session's :class:`SessionState`."""
+    session's :class:`SessionState`; ``shown``: whether the panel is on screen (no band is computed
+    before its first showing)."""
+
+    opened = opened_once(shown)
 
     @reactive.calc
     def fitted():
@@ -138,7 +141,7 @@ def predictions_server(input, output, session, outcome, dataset, state):
     @reactive.calc
     def band_request():
         current = settled(outcome)
-        if current is None or not current.ok:
+        if not opened() or current is None or not current.ok:
             return None
         picked = chosen()
         if isinstance(picked, InputError):
