@@ -119,8 +119,14 @@ def server(input, output, session):
     diagnostics_server("diag", outcome=outcome, dataset=dataset)
     ranef_server("ranef", outcome=outcome)
     dropped_rows_server("dropped", outcome=outcome, dataset=dataset)
-    intervals_server("intervals", outcome=outcome, state=state)
-    predictions_server("predictions", outcome=outcome, dataset=dataset, state=state)
+    intervals_server("intervals", outcome=outcome, state=state, shown=lambda: input.tabs() == "intervals")
+    predictions_server(
+        "predictions",
+        outcome=outcome,
+        dataset=dataset,
+        state=state,
+        shown=lambda: input.tabs() == "predictions",
+    )
     pooling_server("pooling", outcome=outcome, dataset=dataset, state=state)
     recovery_server("recovery", outcome=outcome, state=state)
     compare_server("compare", outcome=outcome, dataset=dataset, state=state)
