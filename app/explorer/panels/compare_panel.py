@@ -54,6 +54,9 @@ def compare_server(input, output, session, outcome, dataset, state):
     """``outcome``: the live fit's outcome calc; ``dataset``: the data panel's; ``state``: the session's
     :class:`SessionState` (its ``pinned`` holds the models)."""
     pin_note: reactive.Value[str | None] = reactive.value(None)
+    # Pinned models are fits kept in this session, not settings: a share link cannot carry them, and a
+    # restored click count would pin whatever model the link opens.
+    session.bookmark.exclude.extend(["name", "pin", "unpin", "compare"])
 
     @reactive.effect
     @reactive.event(input.pin)
