@@ -132,3 +132,14 @@ def test_too_many_levels_for_a_fixed_effect_get_a_message():
     assert "too many for a fixed effect" in level_problem("y ~ d + (1 | s)", data)
     assert "(1 | d)" in level_problem("y ~ factor(d) + (1 | s)", data)
     assert level_problem(engine.describe_example("InstEval").formula, data) is None
+
+
+def test_a_grouping_factor_of_too_many_levels_gets_a_message():
+    n = 200_002
+    frame = pd.DataFrame({"y": np.arange(n, dtype=float), "id": [f"u{i // 2}" for i in range(n)]})
+    from explorer.datasets import Dataset
+    from explorer.upload.column_types import describe_columns
+
+    data = Dataset(frame, ("test",), "big", "", describe_columns(frame))
+    assert "more than the 100,000 a grouping factor" in level_problem("y ~ 1 + (1 | id)", data)
+    assert "id" not in Choices.of_data(data).groups  # never offered by the builder
