@@ -126,9 +126,8 @@ def model_predictors(spec: formula.FormulaSpec, used: pd.DataFrame) -> ModelPred
     exprs = [e for factors in fixed_terms + slope_terms for e in factors]
     wrapped = set().union(*(_factor_wrapped(e) for e in exprs))
     names = list(dict.fromkeys(v for e in exprs for v in sorted(_variables(e)) if v in used.columns))
-    predictors = tuple(
-        _predictor(name, used[name], name in wrapped) for name in names if name not in group_vars
-    )
+    # A grouping column that is also in the fixed part (``factor(Site) + (1 | Site)``) is a predictor too.
+    predictors = tuple(_predictor(name, used[name], name in wrapped) for name in names)
     interactions = tuple(
         frozenset().union(*(_variables(e) for e in factors)) for factors in fixed_terms if len(factors) > 1
     )
@@ -221,7 +220,7 @@ def population_grid(info: ModelPredictors, x: str | None, held: Curves) -> pd.Da
         frame["curve"] = curve
         frames.append(frame)
     grid = pd.concat(frames, ignore_index=True)
-    for column in info.group_columns:
+    for column in set(info.group_columns) - set(info.names):
         grid[column] = None  # no group: random effects of 0 wherever the engine is asked for them
     return grid
 
