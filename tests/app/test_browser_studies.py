@@ -122,6 +122,16 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
         "Replicates (K) must be between 1 and 1000"
     )
 
+    # the simulation's parameters as the truth: only for simulated data, then the Temp effect set there
+    controller.InputNumeric(page, "recovery-nrep").set("40")
+    controller.InputRadioButtons(page, "recovery-truth").set("simulation")
+    expect(page.locator("#recovery-settings_error")).to_contain_text("were not simulated")
+    page.get_by_role("tab", name="Simulate").click()
+    controller.InputNumeric(page, "data-temp_effect").set("0.7")
+    expect(counts).to_contain_text("40 of 40 replicate data sets fitted")
+    temp = page.locator("#recovery-table tr", has_text="Temp").first
+    expect(temp.locator("td").nth(1)).to_have_text("0.7")
+
 
 def test_a_model_pinned_changed_and_compared_gives_lme4s_lrt(page: Page, app, shots):
     """sleepstudy (1 | Subject) pinned as "intercepts", then (Days | Subject) pinned under its formula:
