@@ -61,7 +61,7 @@ def _points_trace(plot: PredictionPlot) -> list:
     if len(points) > MAX_POINTS:
         points = points.iloc[:: -(-len(points) // MAX_POINTS)]
     x = _positions(plot, points["x"]) if plot.x is not None else np.zeros(len(points))
-    if plot.levels is not None:
+    if plot.levels is not None or plot.x is None:
         # Spread a level's points sideways (a fixed pattern: the same data always looks the same).
         x = x + 0.25 * (np.linspace(-1, 1, len(points)) * 7.3 % 2 - 1)
     kind = go.Scattergl if len(points) > _GL_POINTS else go.Scatter
