@@ -8,12 +8,14 @@ overrides it), for looking at.
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from explorer.plotly_output import image_filename
 from playwright.sync_api import Browser, Page, expect
 from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
@@ -27,6 +29,7 @@ app = create_app_fixture(
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"
 TIMEOUT = 60_000  # ms; the machine is shared
+DEFAULT_FORMULA = "Biomass ~ Temp + N + (1 + Temp | Site)"
 
 
 @pytest.fixture(autouse=True)
@@ -143,3 +146,82 @@ def test_an_unknown_link_opens_the_default_view_with_a_message(page: Page, app):
     page.goto(app.url + "?_state_id_=0123456789abcdef")
     expect(page.locator(".lmm-link-problem")).to_contain_text("expired or was not made on this server")
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion at convergence: 321.8865")
+
+
+def _app_hosts(requests: list[str], app_url: str) -> set[str]:
+    own = urlparse(app_url).netloc
+    return {
+        urlparse(url).netloc for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")
+    } - {own}
+
+
+def test_the_app_asks_no_other_host_and_its_modebar_has_no_cloud_button(page: Page, app, shots):
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app.url)
+    expect(page.locator(".lmm-fitted")).to_be_visible()
+    page.get_by_role("tab", name="Diagnostics").click()
+    page.wait_for_function("document.querySelector('#diag-resid .js-plotly-plot')?.data?.length > 0")
+    plot = page.locator("#diag-resid .js-plotly-plot")
+    plot.hover()
+    expect(page.locator("#diag-resid .modebar")).to_be_attached()
+    titles = page.locator("#diag-resid .modebar-btn").evaluate_all("bs => bs.map(b => b.dataset.title)")
+    assert "Download plot as a PNG" in titles and "Zoom" in titles and "Pan" in titles
+    assert not [t for t in titles if "Share" in t or "Chart Studio" in t or "Cloud" in t]
+    image = plot.evaluate("p => p._context.toImageButtonOptions.filename")
+    assert image == image_filename("Pearson residuals vs fitted", DEFAULT_FORMULA)
+    page.locator("#diag-resid").screenshot(path=shots / "share_5_modebar.png")
+    page.get_by_role("tab", name="Code").click()
+    expect(page.locator("#code-python")).to_contain_text("lmmcore.fit")
+    assert _app_hosts(requests, app.url) == set()
+
+
+def test_the_report_opens_offline_with_every_plot_drawn(page: Page, app, browser: Browser, shots, tmp_path):
+    page.goto(app.url)
+    expect(page.locator(".lmm-fitted")).to_be_visible()
+    criterion = page.locator("#summary-crit").inner_text()
+    with page.expect_download() as download:
+        page.locator("#downloads-report").click()
+    report = tmp_path / download.value.suggested_filename
+    download.value.save_as(report)
+    assert report.name == "report_Biomass~Temp+N+(1+Temp_Site).html"
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    context.set_offline(True)
+    offline = context.new_page()
+    offline.goto(report.as_uri())
+    offline.wait_for_function(
+        "document.querySelectorAll('script.lmm-figure').length > 0 && "
+        "Number(document.body.dataset.plotsDrawn) === document.querySelectorAll('script.lmm-figure').length",
+        timeout=TIMEOUT,
+    )
+    drawn = offline.evaluate("[...document.querySelectorAll('.plot')].map(p => p.data ? p.data.length : 0)")
+    assert len(drawn) >= 7 and all(n > 0 for n in drawn)
+    assert criterion.split(": ")[1] in offline.locator("body").inner_text()
+    assert [url for url in requests if not url.startswith("file:")] == []
+    offline.screenshot(path=shots / "share_6_report_offline.png", full_page=True)
+    context.close()
+
+
+def test_the_code_views_python_gives_the_apps_numbers(page: Page, app, tmp_path):
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion")
+    page.get_by_role("tab", name="Simulate").click()
+    controller.InputNumeric(page, "data-seed").set("5")
+    controller.InputRadioButtons(page, "model-method").set("ML")
+    expect(page.locator(".lmm-fitted")).to_contain_text("by ML")
+    criterion = _fitted(page)
+    page.get_by_role("tab", name="Code").click()
+    code = page.locator("#code-python")
+    expect(code).to_contain_text("seed=5")
+    script = tmp_path / "reproduce.py"
+    script.write_text(code.inner_text())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        names = runpy.run_path(str(script), run_name="__main__")
+    assert criterion == f"Deviance: {float(names['m'].criterion):.4f}"
+    shown = page.locator("#summary-summary_text").text_content()  # in the hidden Summary tab
+    assert shown.strip() == names["m"].summary().strip()
