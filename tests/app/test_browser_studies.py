@@ -132,6 +132,14 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
     temp = page.locator("#recovery-table tr", has_text="Temp").first
     expect(temp.locator("td").nth(1)).to_have_text("0.7")
 
+    # a large study shows its progress and stops on Cancel; the next settings run at once
+    controller.InputNumeric(page, "recovery-nrep").set("1000")
+    expect(page.locator("#recovery-task-progress")).to_contain_text("/ 1000")
+    page.locator("#recovery-task-cancel").click()
+    expect(page.locator("#recovery-task-progress")).to_contain_text("Cancelled")
+    controller.InputNumeric(page, "recovery-nrep").set("20")
+    expect(counts).to_contain_text("20 of 20 replicate data sets fitted")
+
 
 def test_a_model_pinned_changed_and_compared_gives_lme4s_lrt(page: Page, app, shots):
     """sleepstudy (1 | Subject) pinned as "intercepts", then (Days | Subject) pinned under its formula:
