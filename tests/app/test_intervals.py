@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -242,3 +243,36 @@ def test_zeta_figure_without_intervals_draws_only_level_lines(traced):
     figure = zeta_figure(traced.profile, None, 0.8)
     assert all(s.y0 == s.y1 for s in figure.layout.shapes)
     assert {round(abs(s.y0), 4) for s in figure.layout.shapes} == {1.2816}
+
+
+def _failing_bootstrap(monkeypatch, failed: int):
+    """lmmcore's bootstrap, reporting ``failed`` of its refits as failed (a model that refits badly is slow
+    to find; the jobs only read the counts)."""
+    real = lmmcore.bootstrap
+
+    def bootstrap(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), failed=failed)
+
+    monkeypatch.setattr(lmmcore, "bootstrap", bootstrap)
+
+
+def test_bootstrap_with_too_many_failed_refits_says_so_and_keeps_the_simulation(model, monkeypatch):
+    _failing_bootstrap(monkeypatch, failed=30)
+    outcome = jobs.simulation_job(model, 100, 3)
+    assert outcome.boot is None and "30 of 100 bootstrap refits failed" in outcome.note
+    assert set(outcome.intervals(0.95)) == {"sim"}
+
+
+def test_band_with_too_many_failed_refits_shows_the_curve_without_band(model, monkeypatch):
+    _failing_bootstrap(monkeypatch, failed=30)
+    grid = pd.DataFrame({"Temp": [-1.0, 0.0, 1.0], "N": 0.0})
+    outcome = jobs.band_job(model, grid, None, 100, 3)
+    assert "30 of 100 bootstrap refits failed" in outcome.note
+    np.testing.assert_array_equal(outcome.band["fit"], model.predict(grid).to_numpy())
+    assert outcome.band["lower"].isna().all() and outcome.band["upper"].isna().all()
+
+
+def test_bootstrap_with_few_failed_refits_is_shown(model, monkeypatch):
+    _failing_bootstrap(monkeypatch, failed=10)
+    outcome = jobs.simulation_job(model, 100, 3)
+    assert outcome.note is None and set(outcome.intervals(0.95)) == {"boot", "sim"}
