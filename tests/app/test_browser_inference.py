@@ -201,3 +201,37 @@ def test_screenshots_of_both_panels(page: Page, app, shots, size):
         path=shots / f"predictions_plot_{width}x{height}.png"
     )
     page.screenshot(path=shots / f"predictions_{width}x{height}.png")
+
+
+def test_a_new_model_never_shows_the_old_models_results(page: Page, app, shots):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    _open(page, app.url, "Intervals")
+    controller.InputNumeric(page, "intervals-nsim").set("300")
+    table = page.locator("#intervals-table")
+    expect(table).to_contain_text("Parametric bootstrap")  # the default model's bootstrap is shown
+    old_tag = page.locator("#intervals-intervals_plot").get_attribute("data-fit")
+    controller.InputNumeric(page, "intervals-nsim").set("10000")
+    page.wait_for_function(
+        "() => /[1-9][0-9]* \\/ 10000/.test(document.querySelector("
+        "'#intervals-simulation_task-progress')?.innerText || '')"
+    )
+
+    formula = page.locator("#model-formula")
+    formula.fill("Biomass ~ Temp + (1 | Site)")
+    formula.press("Enter")
+    expect(page.locator(".lmm-fitted")).to_contain_text("Biomass ~ Temp + (1 | Site)")
+    page.wait_for_function(
+        "old => { const p = document.querySelector('#intervals-intervals_plot');"
+        " return p && p.dataset.fit && p.dataset.fit !== old; }",
+        arg=old_tag,
+    )
+    # The new model's table: its own parameters, and no simulation method until its own bootstrap ends.
+    first_cells = table.locator("td:first-child")
+    expect(first_cells).to_have_text(["sd_(Intercept)|Site", "sigma", "(Intercept)", "Temp"])
+    expect(table).not_to_contain_text("Parametric bootstrap")
+    expect(table).not_to_contain_text("cor_Temp")
+    progress = page.locator("#intervals-simulation_task-progress")
+    expect(progress).to_contain_text("/ 10000")
+    page.locator("#intervals-simulation_task-cancel").click()
+    expect(progress).to_contain_text("Cancelled")
+    expect(table).not_to_contain_text("Parametric bootstrap")
