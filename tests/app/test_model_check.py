@@ -119,7 +119,7 @@ def test_collinearity_bars_with_bands_and_the_message_without_two_terms():
     assert [(s.y0, s.y1) for s in figure.layout.shapes][:2] == [(1.0, 5.0), (5.0, 10.0)]
     assert figure.layout.yaxis.type == "log"
     empty = fig.collinearity_figure(_data(SLEEP, "sleepstudy").vif)
-    assert empty.data == () and "fewer than two fixed-effect terms" in empty.layout.annotations[0].text
+    assert empty.data == () and "Fewer than two fixed-effect terms" in empty.layout.annotations[0].text
 
 
 def test_influence_figure_marks_groups_above_four_over_g():

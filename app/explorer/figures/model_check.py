@@ -25,7 +25,7 @@ MAX_NAMED_GROUPS = 40
 #: performance's collinearity bands: low below 5, moderate 5 to 10, high above 10.
 VIF_BANDS = ((1.0, 5.0, "rgba(44, 160, 44, 0.12)"), (5.0, 10.0, "rgba(255, 165, 0, 0.15)"))
 VIF_HIGH = "rgba(214, 39, 40, 0.12)"
-NO_COLLINEARITY = "The model has fewer than two fixed-effect terms:<br>there is no collinearity to check."
+NO_COLLINEARITY = "Fewer than two fixed-effect terms:<br>no collinearity to check."
 
 
 def _title(what: str, good: str) -> str:
@@ -134,12 +134,17 @@ def influence_figure(cooks: pd.Series, group: str) -> go.Figure:
     layout = panel_layout(
         title,
         xaxis,
-        {"title": {"text": "Cook's distance"}, "rangemode": "tozero"},
+        # headroom above the line: the top tick would meet the subtitle
+        {"title": {"text": "Cook's distance"}, "range": [0, 1.2 * max(threshold, _max(values))]},
         showlegend=False,
         height=HEIGHT,
     )
     layout["shapes"] = [line]
     return go.Figure([points], layout)
+
+
+def _max(values: pd.Series) -> float:
+    return float(values.max()) if len(values) else 0.0
 
 
 def _hline(y: float) -> dict:
@@ -184,17 +189,20 @@ def collinearity_figure(vif: pd.DataFrame) -> go.Figure:
         for low, high, colour in bands
     ]
     colours = np.where(values >= 10, REFERENCE, np.where(values >= 5, "#ff9f1c", "#2ca02c")).tolist()
-    bars = go.Bar(
+    bars = go.Bar(  # on the log axis a bar rises from its bottom, 1 (no inflation)
         x=plain_all(vif.index),
         y=values,
-        base=1.0,
+        text=[f"{v:.2f}" for v in values],
+        textposition="outside",
+        cliponaxis=False,
         marker={"color": colours},
         customdata=vif["SE_factor"].to_numpy(float),
         hovertemplate="%{x}<br>VIF %{y:.3g}<br>standard errors ×%{customdata:.3g}<extra></extra>",
     )
     layout = _layout(title, "fixed-effect term", "variance inflation factor")
     layout["xaxis"].update(type="category", automargin=True)
-    layout["yaxis"].update(type="log", range=[0, float(np.log10(top))])
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 1000, 10_000) if t <= top]
+    layout["yaxis"].update(type="log", range=[0, float(np.log10(top))], tickvals=ticks, ticktext=ticks)
     layout["shapes"] = shapes
     return go.Figure([bars], layout)
 

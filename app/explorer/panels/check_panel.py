@@ -27,6 +27,8 @@ SEED_LABEL = "Simulation seed"
 GROUP_LABEL = "Influence of"
 MAX_SEED = 2**32 - 1
 PLOT_HEIGHT = f"{fig.HEIGHT}px"
+# Two plots a row from 1200 px wide; one below (beside the sidebar a half row is too narrow for the titles).
+PAIR = {"sm": (12, 12), "xl": (6, 6)}
 
 
 def _card(id: str, height: str = PLOT_HEIGHT):
@@ -51,9 +53,9 @@ def check_ui():
                 col_widths=(6, 6),
             ),
             ui.output_ui("notes"),
-            ui.layout_columns(_card("ppc"), _card("linearity"), col_widths=(6, 6)),
-            ui.layout_columns(_card("homogeneity"), _card("influence"), col_widths=(6, 6)),
-            ui.layout_columns(_card("collinearity"), _card("qq_resid"), col_widths=(6, 6)),
+            ui.layout_columns(_card("ppc"), _card("linearity"), col_widths=PAIR),
+            ui.layout_columns(_card("homogeneity"), _card("influence"), col_widths=PAIR),
+            ui.layout_columns(_card("collinearity"), _card("qq_resid"), col_widths=PAIR),
             _card("qq_ranef"),
             ui.p(
                 "Simulated responses are drawn from the fitted model (lme4's simulate: new random effects "
