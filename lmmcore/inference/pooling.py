@@ -18,18 +18,27 @@ import pandas as pd
 from lmmcore.errors import InferenceError
 from lmmcore.fit import fit
 from lmmcore.formula import parse_formula
+from lmmcore.result import LmmResult
 
 COLUMNS = ["group", "level", "term", "estimate", "method", "n", "note"]
 
 
-def pooling(formula: str, data: pd.DataFrame, group: str | None = None, reml: bool = True) -> pd.DataFrame:
+def pooling(
+    formula: str | LmmResult,
+    data: pd.DataFrame | None = None,
+    group: str | None = None,
+    reml: bool = True,
+) -> pd.DataFrame:
     """Estimates of every fixed-part coefficient per level under the three kinds of pooling.
 
     Parameters
     ----------
-    formula : str
-        A mixed-model formula, e.g. ``"Biomass ~ Temp + N + (1 + Temp | Site)"``.
-    data : DataFrame
+    formula : str or LmmResult
+        A mixed-model formula, e.g. ``"Biomass ~ Temp + N + (1 + Temp | Site)"``, fitted to ``data``; or a
+        fitted model, whose design and estimates are used as they are (no refit; ``data`` and ``reml``
+        are then not needed).
+    data : DataFrame, optional
+        The data to fit ``formula`` to.
     group : str, optional
         The grouping factor to compare on (lme4's label, e.g. ``"Site"``); needed when the model has
         several.
@@ -42,13 +51,17 @@ def pooling(formula: str, data: pd.DataFrame, group: str | None = None, reml: bo
         Tidy, columns ``group, level, term, estimate, method ("complete", "none", "partial"), n`` (rows
         of the level) and ``note`` (why a no-pooling estimate is missing; empty otherwise).
     """
-    spec = parse_formula(formula)
-    if not spec.random:
-        raise InferenceError(
-            "pooling compares a mixed model with separate and pooled fits, but this formula has no random "
-            "effects; add a term such as (1 | group)."
-        )
-    m = fit(formula, data, reml=reml)
+    if isinstance(formula, LmmResult):
+        m = formula
+    else:
+        if not parse_formula(formula).random:
+            raise InferenceError(
+                "pooling compares a mixed model with separate and pooled fits, but this formula has no "
+                "random effects; add a term such as (1 | group)."
+            )
+        if data is None:
+            raise InferenceError("pass data=, the data to fit the formula to.")
+        m = fit(formula, data, reml=reml)
     design = m.design
     term_indices = _pick_terms(design.reterms, group)
     term = design.reterms[term_indices[0]]

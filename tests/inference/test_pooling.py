@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import lmmcore
@@ -120,3 +121,12 @@ def test_uncorrelated_terms_of_one_group_add_up():
     modes = m.ranef["Subject"].loc[partial.index, ["(Intercept)", "Days"]].to_numpy()
     np.testing.assert_allclose(partial.to_numpy(), m.fixef.to_numpy() + modes, rtol=1e-12)
     assert np.abs(modes).min(axis=0).all()  # both terms contribute
+
+
+def test_a_fitted_model_is_used_as_it_is(biomass, table):
+    """No refit: the same table as from the formula (REML), and the ML fit's own coef(m) for an ML fit."""
+    pd.testing.assert_frame_equal(pooling(lmmcore.fit(FORMULA, biomass)), table)
+    ml = lmmcore.fit(FORMULA, biomass, reml=False)
+    pd.testing.assert_frame_equal(pooling(ml), pooling(FORMULA, biomass, reml=False))
+    with pytest.raises(InferenceError, match="data="):
+        pooling(FORMULA)
