@@ -17,7 +17,7 @@ if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
 from explorer import compute, engine  # noqa: E402
-from explorer.figures import warm  # noqa: E402
+from explorer.figures import model_check, warm  # noqa: E402
 from explorer.hosting import harden  # noqa: E402
 from explorer.panels.check_panel import check_server, check_ui  # noqa: E402
 from explorer.panels.code_panel import code_server, code_ui  # noqa: E402
@@ -50,6 +50,7 @@ _DEFAULT_DATA = engine.load_example(engine.DEFAULT_EXAMPLE)
 
 compute.start()  # start the workers and warm them up before the first visitor
 warm.warm_up()  # and the figure builders
+model_check.warm_up()
 
 
 def app_ui(request):

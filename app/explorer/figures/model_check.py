@@ -256,3 +256,39 @@ def qq_ranef_figure(panels: tuple[QQPanel, ...]) -> go.Figure:
     )
     layout["margin"] = {"l": 60, "r": 20, "t": 90, "b": 40}
     return go.Figure(traces, layout)
+
+
+def warm_up() -> None:
+    """Build every figure once on a few points: plotly builds its validators on first use (the first
+    posterior predictive check cost 0.2 s), which the app pays at start rather than the first visitor."""
+    from .check_data import Curve, qq_panel
+
+    x = np.linspace(0.0, 1.0, 8)
+    panel = qq_panel(x, "x")
+    data = CheckData(
+        response_name="y",
+        observed_density=Curve(x, x),
+        simulated_densities=np.vstack([x, x]),
+        fitted=x,
+        residuals=x,
+        linearity=Curve(x, x),
+        homogeneity=Curve(x, x),
+        residual_qq=panel,
+        ranef_qq=(panel,),
+        vif=pd.DataFrame({"VIF": [1.5, 1.5], "SE_factor": [1.2, 1.2]}, index=["a", "b"]),
+        r2=pd.Series([0.5, 0.5], index=["marginal", "conditional"]),
+        icc=pd.Series([0.5, 0.5], index=["adjusted", "unadjusted"]),
+        seed=1,
+    )
+    figures = [
+        ppc_figure(data),
+        linearity_figure(data),
+        homogeneity_figure(data),
+        influence_figure(pd.Series([0.1, 0.2], index=["a", "b"]), "g"),
+        collinearity_figure(data.vif),
+        collinearity_figure(data.vif.iloc[:0]),
+        qq_residuals_figure(panel),
+        qq_ranef_figure((panel,)),
+    ]
+    for figure in figures:
+        figure.to_json()
