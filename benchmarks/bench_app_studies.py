@@ -6,8 +6,8 @@ the compute layer's worker processes, plus the figures and tables the panel then
 - 200-replicate recovery shown: ``recovery_job`` in a worker (the fitted model as truth, and the simulation
   parameters of the seed design), progress read by the app, then the histograms and the table (target:
   under 5 s);
-- pooling shown: ``pooling_job`` (two fits and a least-squares fit per site) in a worker, then the grid and
-  the shrinkage figure;
+- pooling shown: ``pooling_job`` (a least-squares fit per site next to the fitted model's estimates) in a
+  worker, then the grid and the shrinkage figure;
 - comparison shown: ``comparison_job`` (lme4's anova of two REML fits, refitted by ML) in a worker, then
   the table.
 
@@ -90,7 +90,7 @@ def main() -> None:
     m, m0 = lmmcore.fit(DEFAULT, data), lmmcore.fit(SMALLER, data)
     from_fit = RecoveryRequest("fitted", DEFAULT, True, "bench", (), 200, 1, 0.95, model=m)
     from_simulation = RecoveryRequest("simulation", DEFAULT, True, "", (), 200, 1, 0.95)
-    pooling = PoolingRequest(("example", "biomass"), DEFAULT, True, "Site", frame=data)
+    pooling = PoolingRequest(("example", "biomass"), DEFAULT, True, "Site", model=m, frame=data)
     comparison = ComparisonRequest((1, 2), (SMALLER, DEFAULT), models=(m0, m))
     compute.start()
     recovery_shown(from_fit), pooling_shown(pooling), comparison_shown(comparison)  # warm the workers

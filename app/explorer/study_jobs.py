@@ -43,13 +43,14 @@ def _failure(what: str, err: Exception) -> StudyFailure:
 # --- pooling ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PoolingRequest:
-    """Complete, no and partial pooling of ``formula`` on the data ``data_key`` names, per level of
-    ``group``."""
+    """Complete, no and partial pooling of the fit of ``formula`` by ``reml`` to the data ``data_key``
+    names, per level of ``group``; the payload is that fit (``model``) and the data (``frame``)."""
 
     data_key: tuple
     formula: str
     reml: bool
     group: str
+    model: Any = field(default=None, compare=False, hash=False, repr=False)
     frame: pd.DataFrame | None = field(default=None, compare=False, hash=False, repr=False)
 
 
@@ -120,40 +121,56 @@ def pooling_lines(
     predictor is held at the level's mean.  For a model with one predictor these are the coefficients.
     """
     names = list(fixed_names)
-    wide = estimates.pivot_table(index=["level", "method"], columns="term", values="estimate", dropna=False)
-    rows = []
-    for level in dict.fromkeys(estimates["level"]):
-        X_level = X[level_of_row == level]
-        means = X_level.mean(axis=0)
-        for x in predictors:
-            k = names.index(x)
-            involves = np.array([x in n.split(":") for n in names])
-            ratio = _mean_ratio(X_level, k)
-            for method in METHODS:
-                c = wide.loc[(level, method), names].to_numpy(dtype=float)
-                slope = float(np.sum(c[involves] * ratio[involves]))
-                intercept = float(np.sum(c[~involves] * means[~involves]))
-                rows.append((x, level, method, intercept, slope))
-    return pd.DataFrame(rows, columns=["predictor", "level", "method", "intercept", "slope"])
+    levels = list(dict.fromkeys(estimates["level"]))
+    means = pd.DataFrame(X).groupby(level_of_row).mean().reindex(levels).to_numpy()
+    frames = []
+    for x in predictors:
+        k = names.index(x)
+        involves = np.array([x in n.split(":") for n in names])
+        ratio = _mean_ratio(X, k, level_of_row, levels)
+        for method in METHODS:
+            chosen = estimates[estimates["method"] == method]
+            c = (
+                chosen.pivot(index="level", columns="term", values="estimate")
+                .reindex(levels)[names]
+                .to_numpy()
+            )
+            slope = (c[:, involves] * ratio[:, involves]).sum(axis=1)
+            intercept = (c[:, ~involves] * means[:, ~involves]).sum(axis=1)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "predictor": x,
+                        "level": levels,
+                        "method": method,
+                        "intercept": intercept,
+                        "slope": slope,
+                    }
+                )
+            )
+    columns = ["predictor", "level", "method", "intercept", "slope"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _mean_ratio(X: np.ndarray, k: int) -> np.ndarray:
-    """Per column, the mean of ``X_j / X_k`` over rows with ``X_k != 0`` (the other factor of a product)."""
+def _mean_ratio(X: np.ndarray, k: int, level_of_row: np.ndarray, levels: list) -> np.ndarray:
+    """Per level and column, the mean of ``X_j / X_k`` over the level's rows with ``X_k != 0`` (the other
+    factor of a product with column k); 0 for a level without such rows."""
     nonzero = X[:, k] != 0
-    if not nonzero.any():
-        return np.zeros(X.shape[1])
-    return (X[nonzero] / X[nonzero, k : k + 1]).mean(axis=0)
+    ratio = pd.DataFrame(X[nonzero] / X[nonzero, k : k + 1]).groupby(level_of_row[nonzero]).mean()
+    return ratio.reindex(levels).fillna(0.0).to_numpy()
 
 
 def pooling_job(request: PoolingRequest) -> PoolingView | StudyFailure:
-    """Fit the model, then ``lmmcore.pooling`` on ``request.group`` and the lines of every predictor."""
+    """``lmmcore.pooling`` of the fitted model on ``request.group`` (no refit), and the lines of every
+    predictor."""
+    m = request.model
     try:
-        m = lmmcore.fit(request.formula, request.frame, reml=request.reml)
-        estimates = lmmcore.pooling(request.formula, request.frame, group=request.group, reml=request.reml)
+        estimates = lmmcore.pooling(m, group=request.group)
     except _ENGINE_FAILURES as err:
         return _failure("Pooling could not be computed for this model", err)
     design = m.design
-    term = next(t for t in design.reterms if t.group == request.group)
+    terms = [t for t in design.reterms if t.group == request.group]
+    term = terms[0]
     level_of_row = np.asarray(term.levels, dtype=object)[term.refs]
     used = request.frame.iloc[design.rows]
     predictors = line_predictors(design.fixed_names, used)
@@ -166,7 +183,7 @@ def pooling_job(request: PoolingRequest) -> PoolingView | StudyFailure:
         levels=tuple(str(v) for v in term.levels),
         estimates=estimates,
         population={k: float(v) for k, v in m.fixef.items()},
-        random_terms=tuple(term.names),
+        random_terms=tuple(dict.fromkeys(name for t in terms for name in t.names)),
         lines=lines,
         points=points,
         response=str(design.response_name),

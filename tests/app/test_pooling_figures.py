@@ -17,7 +17,8 @@ BIOMASS = "Biomass ~ Temp + N + (1 + Temp | Site)"
 
 def view_of(formula: str, data: str, group: str, reml: bool = True, frame=None):
     frame = load(data) if frame is None else frame
-    return pooling_job(PoolingRequest(("test", data), formula, reml, group, frame))
+    m = lmmcore.fit(formula, frame, reml=reml)
+    return pooling_job(PoolingRequest(("test", data), formula, reml, group, model=m, frame=frame))
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,18 @@ def test_names_from_data_are_shown_as_text():
     assert figure.layout.annotations[0].text.startswith("&lt;b&gt;")
     shrink = fig.shrinkage_figure(view, "Days")
     assert all("<b>" not in text for text in shrink.data[1].customdata)
+
+
+def test_uncorrelated_terms_of_a_group_are_both_random():
+    view = view_of("Reaction ~ Days + (Days || Subject)", "sleepstudy", "Subject")
+    assert view.random_terms == ("(Intercept)", "Days")
+    assert len(fig.shrinkage_figure(view, "Days").layout.annotations) == 18  # intercept and slope
+
+
+def test_an_ml_fit_pools_its_own_estimates():
+    view = view_of(BIOMASS, "biomass", "Site", reml=False)
+    expected = lmmcore.pooling(BIOMASS, load("biomass"), group="Site", reml=False)
+    pd.testing.assert_frame_equal(view.estimates, expected)
 
 
 def test_a_model_pooling_cannot_compare_says_why():

@@ -116,12 +116,14 @@ def pooling_server(input, output, session, outcome, dataset, state):
 
     def start(target: PoolingRequest):
         with reactive.isolate():
-            data = dataset()
+            current, data = fitted(), dataset()
+        fit = current.request
+        if (fit.data_key, fit.formula, fit.reml) != (target.data_key, target.formula, target.reml):
+            raise ValueError("The model changed before pooling started; it will start again.")
         if data.key != target.data_key:
             raise ValueError("The data changed before pooling started; it will start again.")
-        frame = data.frame
-        lane = compute.lane_for(len(frame))
-        return pooling_job, (replace(target, frame=frame),), lane, None
+        lane = compute.lane_for(current.result.nobs)
+        return pooling_job, (replace(target, model=current.result, frame=data.frame),), lane, None
 
     task = long_task_server("task", request, start, state.cache)
 
