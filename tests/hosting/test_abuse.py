@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import threading
 from pathlib import Path
 
 import pytest
 from shiny.pytest import create_app_fixture
 
+from tests.hosting.sessions import DEFAULT_STATUS, all_outputs_visible, answers, fitted, plain_text, run
 from tests.hosting.shiny_client import ShinyClient, capture_init
 
 pytestmark = pytest.mark.browser  # the init message is captured from Chromium
@@ -30,57 +29,13 @@ FULL = os.environ.get("LMM_ABUSE_FULL") == "1"
 FORGERIES = [[1, 2], {"a": 1}]
 if FULL:
     FORGERIES += [1e308, "<b>unknown</b>", [[{"deep": [1]}]]]
-DEFAULT_STATUS = "Biomass ~ Temp + N + (1 + Temp | Site) by REML"
 BYSTANDER_SECONDS = 10.0  # another user's change answered within this while one session abuses the app
-
-
-def run(coroutine):
-    """Run ``coroutine`` on its own event loop in a thread (Playwright's sync API owns this one's)."""
-    result = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as err:  # handed back to the test
-            result["error"] = err
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
-def plain_text(client: ShinyClient, output: str) -> str:
-    """An output as the user reads it: markup removed, whitespace collapsed."""
-    value = client.values.get(output)
-    html = value.get("html", "") if isinstance(value, dict) else str(value or "")
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 @pytest.fixture(scope="module")
 def init(browser, app) -> dict:
     """What the page sends on connecting, every output marked visible (hidden outputs never render)."""
-    data = capture_init(browser, app.url)
-    return {key: (False if key.startswith(".clientdata_output_") else v) for key, v in data.items()}
-
-
-async def fitted(url: str, init: dict) -> ShinyClient:
-    client = await ShinyClient(url).connect()
-    await client.init(init)
-    await client.wait_for(lambda c: DEFAULT_STATUS in plain_text(c, "fit-status"), 90)
-    return client
-
-
-async def answers(client: ShinyClient, timeout: float = 60.0) -> float:
-    """Switch REML/ML and back; the seconds until the status named the new method both times."""
-    waited = 0.0
-    for method in ("ML", "REML"):
-        await client.update({"model-method": method})
-        shown = lambda c, m=method: f"by {m}:" in plain_text(c, "fit-status")  # noqa: E731
-        waited += await client.wait_for(shown, timeout)
-    return waited
+    return all_outputs_visible(capture_init(browser, app.url))
 
 
 def test_forged_values_for_every_input_leave_the_session_working(app, init):
