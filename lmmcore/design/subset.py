@@ -1,9 +1,10 @@
 """A design restricted to some of its observations, as lme4 rebuilds it for ``update(m, subset = )``.
 
-The columns of ``X`` and of each term are the full design's rows (no re-encoding: ``scale()`` keeps the
-full data's centre and SD, where R would recompute it on the subset).  As lme4's ``mkReTrms``, grouping
-factors drop the levels no remaining observation has, and terms are sorted again by decreasing number of
-levels (stable), which can change the order of theta.
+The columns of ``X`` and of each term are the full design's rows, not re-encoded: ``scale()`` keeps the
+full data's centre and SD, as R's ``model.frame`` evaluates variables on the whole data before taking the
+subset (checked with ``update(m, subset = )`` of ``Reaction ~ scale(Days) + (1 | Subject)``).  As lme4's
+``mkReTrms``, grouping factors drop the levels no remaining observation has, and terms are sorted again by
+decreasing number of levels (stable), which can change the order of theta.
 """
 
 from __future__ import annotations
