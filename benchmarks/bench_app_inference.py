@@ -12,13 +12,19 @@ compute layer's worker processes, plus the figures the panel then builds.
 
 Medians over the repeats, the best in parentheses. The first job of a fresh worker pays for imports: one
 untimed call of each job warms the workers first, as the app's start does.
+
+``--browser`` also runs the app and measures in Chromium (Playwright, Debian's ``chromium``): from a new
+level to the profile intervals in the table, and from a new seed to the redrawn 1,000-draw band.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,9 +113,85 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_server(url: str, server: subprocess.Popen) -> None:
+    import urllib.request
+
+    for _ in range(600):
+        if server.poll() is not None:
+            raise RuntimeError("the app stopped while starting")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the app did not start within 60 s")
+
+
+def browser_timings(repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds from a new level to its profile intervals in the table, and from a new seed to the band
+    redrawn, each measured in the page (input event to DOM update / Plotly.react resolved)."""
+    from playwright.sync_api import sync_playwright
+    from shiny.playwright import controller
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "shiny", "run", "--port", str(port), str(ROOT / "app" / "app.py")]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_server(url, server)
+        with sync_playwright() as playwright:
+            chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+            browser = playwright.chromium.launch(**({"executable_path": chromium} if chromium else {}))
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.wait_for_selector(".lmm-fitted")
+            page.get_by_role("tab", name="Intervals").click()
+            page.wait_for_selector("#intervals-table th:has-text('Profile likelihood')")
+            profile = []
+            for k in range(repeats):
+                level = round(0.9 - 0.02 * k, 2)
+                header = f"Profile likelihood [{100 * (1 - level) / 2:g} %"
+                started = time.perf_counter()
+                controller.InputNumeric(page, "intervals-level").set(str(level))
+                page.wait_for_selector(f"#intervals-table th:has-text('{header}')")
+                profile.append(time.perf_counter() - started)
+            page.get_by_role("tab", name="Predictions").click()
+            page.wait_for_function(
+                "(window.lmmRenders || []).some(r => r.id === 'predictions-prediction_plot')"
+            )
+            band = []
+            for k in range(repeats):
+                page.evaluate("window.lmmChangedAt = performance.now()")
+                controller.InputNumeric(page, "predictions-seed").set(str(100 + k))
+                page.wait_for_function(
+                    "() => window.lmmRenders.some(r => r.id === 'predictions-prediction_plot'"
+                    " && r.t > window.lmmChangedAt)"
+                )
+                band.append(
+                    page.evaluate(
+                        "() => window.lmmRenders.find(r => r.id === 'predictions-prediction_plot'"
+                        " && r.t > window.lmmChangedAt).t - window.lmmChangedAt"
+                    )
+                    / 1000
+                )
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(30)
+    return profile, band
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--browser", action="store_true", help="also measure in Chromium")
     args = parser.parse_args()
     data = lmmcore.datasets.load("biomass")
     m = lmmcore.fit(DEFAULT, data)
@@ -137,6 +219,10 @@ def main() -> None:
     )
     print(f"| Cancel: worker process gone | {_summary([g for _, g in cancels])} | < 0.5 s |")
     compute.shutdown()
+    if args.browser:
+        profile, band = browser_timings(args.repeats)
+        print(f"| Chromium: new level to its profile intervals in the table | {_summary(profile)} | < 1 s |")
+        print(f"| Chromium: new seed to the 1,000-draw band redrawn | {_summary(band)} | < 3 s |")
 
 
 if __name__ == "__main__":
