@@ -148,6 +148,23 @@ def test_a_worker_killed_from_outside_is_replaced_and_its_task_retried(layer):
     assert new_pid != pid and job.attempts == 2
 
 
+def test_a_lane_whose_worker_cannot_start_fails_its_task_with_a_message_and_recovers(layer, monkeypatch):
+    from explorer.compute.slot import WorkerSlot
+
+    running = compute.submit(tasks.spin, 60, lane="small")
+    _running(layer, running)
+
+    def cannot_start(self):
+        raise OSError("no fork server")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(WorkerSlot, "_start_process", cannot_start)
+        running.cancel()  # its worker is killed; the replacement cannot start
+        with pytest.raises(compute.TaskFailed, match="No worker process could be started"):
+            compute.submit(tasks.add, 1, 1, lane="small").wait(PATIENCE)
+    assert compute.submit(tasks.add, 1, 1, lane="small").wait(PATIENCE) == 2
+
+
 def test_a_task_error_is_reported_and_the_worker_kept(layer):
     pid = compute.submit(tasks.whoami, lane="small").wait(PATIENCE)
     with pytest.raises(compute.TaskFailed, match=r"RuntimeError: a bug in the task.*then Retry"):

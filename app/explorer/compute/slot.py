@@ -4,6 +4,7 @@ replaces the process when it is killed, crashes or grew large."""
 from __future__ import annotations
 
 import inspect
+import logging
 import multiprocessing
 import os
 import pickle
@@ -21,10 +22,13 @@ if TYPE_CHECKING:
     from .job import Job
     from .scheduler import Scheduler
 
+_log = logging.getLogger(__name__)
+
 # How often a running job's thread wakes to check its budget; cancel does not wait for it (it kills).
 _TICK = 0.1
 # A task is retried once after its worker died: tasks are deterministic, so a second death is the task's.
 _MAX_ATTEMPTS = 2
+_NO_WORKER_MESSAGE = "No worker process could be started for this computation; please Retry in a moment."
 _CRASH_MESSAGE = (
     "The worker process computing this stopped unexpectedly, twice (out of memory?): try a smaller model "
     "or less data, then Retry."
@@ -85,7 +89,12 @@ class WorkerSlot:
         self._replace()
         while (job := self.scheduler.next_job(self.lane)) is not None:
             try:
+                if self.process is None:
+                    self._start_process()
                 self._run(job)
+            except Exception:  # the thread must outlive anything: a dead thread would stall its lane
+                _log.exception("the %s lane could not run %r", self.lane, job)
+                job.settle(error=TaskFailed(_NO_WORKER_MESSAGE))
             finally:
                 self.scheduler.finished(job)
         self.stop()
@@ -151,10 +160,17 @@ class WorkerSlot:
                 self.process.kill()
 
     def _replace(self) -> None:
-        """Drop the current process (if any) and start a fresh one from the fork server."""
+        """Drop the current process (if any) and start a fresh one from the fork server; when that fails,
+        the next job tries again (and fails with a message if it cannot)."""
         self.stop()
         if self.scheduler.closed:
             return
+        try:
+            self._start_process()
+        except Exception:
+            _log.exception("could not start a worker process for the %s lane", self.lane)
+
+    def _start_process(self) -> None:
         context = _context()
         parent, child = context.Pipe(duplex=True)
         process = context.Process(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable
 
+from htmltools import HTMLDependency
 from shiny import module, reactive, render, req, ui
 
 from .. import compute
@@ -24,10 +25,22 @@ __all__ = ["TaskOutcome", "long_task_server", "long_task_ui"]
 # The progress bar redraws this often while a task runs (the issue asks for at least every 0.5 s).
 REFRESH_SECONDS = 0.25
 
+# A button that cannot act is hidden rather than greyed: Cancel shows while the task runs, Retry after a
+# failure or a cancel. They stay in the static page (enabled and disabled by the server), never re-created.
+_STYLE = HTMLDependency(
+    "lmm-long-task",
+    "1.0",
+    head=ui.tags.style(
+        ".lmm-task-buttons .btn:disabled{display:none}"
+        ".lmm-long-task{min-height:2.2rem}.lmm-task-progress .progress{height:0.6rem}"
+    ),
+)
+
 
 @module.ui
 def long_task_ui():
     return ui.div(
+        _STYLE,
         ui.output_ui("progress"),
         ui.div(
             ui.input_action_button("cancel", "Cancel", class_="btn-sm btn-outline-danger", disabled=True),
