@@ -110,7 +110,7 @@ def app_ui(request):
 
 
 def server(input, output, session):
-    state = SessionState(session)  # noqa: F841 (handed to the long-task panels)
+    state = SessionState(session)  # this session's long results and pinned models, dropped at its end
     fit_error_of = {}
     dataset = data_server("data")
     model = model_server("model", dataset=dataset, fit_error=lambda: fit_error_of["current"]())
