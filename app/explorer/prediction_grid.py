@@ -228,15 +228,11 @@ def population_grid(info: ModelPredictors, x: str | None, held: Curves) -> pd.Da
 def group_grid(population: pd.DataFrame, used: pd.DataFrame, group: str) -> tuple[pd.DataFrame, int]:
     """The first curve's grid once per level of ``group`` (at most :data:`MAX_GROUP_CURVES` levels); also
     returns the number of levels."""
-    levels = used[group].dropna().unique()
-    first = population[population["curve"] == 0]
-    frames = []
-    for level in levels[:MAX_GROUP_CURVES]:
-        frame = first.copy()
-        frame[group] = level
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
-    out[group] = out[group].astype(used[group].dtype)
+    levels = pd.unique(used[group].dropna())
+    shown = levels[:MAX_GROUP_CURVES]
+    first = population[population["curve"] == 0].reset_index(drop=True)
+    out = first.iloc[np.tile(np.arange(len(first)), len(shown))].reset_index(drop=True)
+    out[group] = pd.Series(np.repeat(np.asarray(shown, dtype=object), len(first))).astype(used[group].dtype)
     return out, len(levels)
 
 
