@@ -99,6 +99,25 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
         ("pooling-grid", "pooling-shrinkage"),
     )
 
+    # Penicillin: two crossed grouping factors and no numeric predictor: no lines, said plainly, and the
+    # shrinkage of the chosen factor's intercepts
+    page.get_by_role("tab", name="Examples").click()
+    controller.InputSelect(page, "data-example").set("Penicillin")
+    expect(page.locator("#pooling-message")).to_contain_text("no numeric predictor")
+    controller.InputSelect(page, "pooling-group").expect_choice_labels(["plate", "sample"])
+    controller.InputSelect(page, "pooling-group").set("sample")
+    _plot(page, "pooling-shrinkage", "p.data.length === 2 && p.layout.annotations.length === 6")
+    expect(page.locator("#pooling-grid")).to_be_hidden()
+    _screens(
+        page,
+        shots,
+        "pooling_crossed",
+        lambda: _plot(page, "pooling-shrinkage", "p.layout.annotations.length === 6"),
+        ("pooling-shrinkage",),
+    )
+    controller.InputSelect(page, "data-example").set("biomass")
+    expect(page.locator("#fit-status .lmm-fitted")).to_contain_text("100 observations")
+
     page.get_by_role("tab", name="Recovery").click()
     controller.InputNumeric(page, "recovery-nrep").set("60")
     counts = page.locator("#recovery-counts")

@@ -169,7 +169,10 @@ def pooling_server(input, output, session, outcome, dataset, state):
         if finished.ok and isinstance(finished.value, StudyFailure):
             return _alert(finished.value.message, "warning")
         if finished.ok and not finished.value.predictors:
-            return _alert(NO_LINES, "info")
+            # no grid to draw: its empty placeholder goes while the message is on the page
+            return ui.TagList(
+                _alert(NO_LINES, "info"), ui.tags.style(f"#{session.ns('grid')}{{display:none}}")
+            )
         try:
             choices(input.levels(), LEVELS_LABEL, finished.value.levels if finished.ok else ())
         except InputError as err:
