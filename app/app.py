@@ -131,7 +131,7 @@ def server(input, output, session):
     pooling_server("pooling", outcome=outcome, dataset=dataset, state=state)
     recovery_server("recovery", outcome=outcome, state=state)
     compare_server("compare", outcome=outcome, dataset=dataset, state=state)
-    check_server("check", outcome=outcome, state=state)
+    check_server("check", outcome=outcome, state=state, shown=lambda: input.tabs() == "check")
     share_server("share")
     view = downloads_server("downloads", outcome=outcome, dataset=dataset, state=state)
     code_server("code", outcome=outcome, dataset=dataset, view=view)

@@ -69,8 +69,10 @@ def check_ui():
 
 
 @module.server
-def check_server(input, output, session, outcome, state):
-    """``outcome``: the live fit's outcome calc; ``state``: the session's :class:`SessionState`."""
+def check_server(input, output, session, outcome, state, shown=lambda: True):
+    """``outcome``: the live fit's outcome calc; ``state``: the session's :class:`SessionState`;
+    ``shown``: whether the panel is on screen (a reactive read). The jobs run only while it is: leaving the
+    tab cancels a running one (finished results stay cached), so hidden checks never hold a worker."""
 
     @reactive.calc
     def fitted():
@@ -104,6 +106,8 @@ def check_server(input, output, session, outcome, state):
             return err
 
     def current_fit():
+        if not shown():
+            return None
         current = settled(outcome)
         return current if current is not None and current.ok else None
 
