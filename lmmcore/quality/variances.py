@@ -40,7 +40,8 @@ def variance_parts(m) -> VarianceParts:
     """The variance decomposition of a fitted model (see the module docstring)."""
     design = m.design
     linear = design.X @ m.solution.beta
-    fixed = float(np.var(linear, ddof=1)) if design.nobs > 1 else 0.0
+    # exactly 0 for a constant X beta (intercept only), where rounding in the mean would leave ~1e-29
+    fixed = float(np.var(linear, ddof=1)) if np.ptp(linear) > 0 else 0.0
     residual = m.sigma**2
     if is_singular(m.solution.theta, design.theta_lower, INSIGHT_SINGULAR_TOL):
         return VarianceParts(fixed, None, residual)
