@@ -276,3 +276,21 @@ def test_bootstrap_with_few_failed_refits_is_shown(model, monkeypatch):
     _failing_bootstrap(monkeypatch, failed=10)
     outcome = jobs.simulation_job(model, 100, 3)
     assert outcome.note is None and set(outcome.intervals(0.95)) == {"boot", "sim"}
+
+
+def test_interval_table_html_shows_names_as_text_and_lme4s_na(interval_set):
+    from explorer.panels.intervals_panel import table_ui
+
+    renamed = {n: f"<script>{n}</script>" for n in interval_set.fixed}
+    hostile = IntervalSet(
+        interval_set.estimates.rename(renamed),
+        {k: v.rename(renamed) for k, v in interval_set.intervals.items()},
+        tuple(renamed.values()),
+        0.95,
+    )
+    html = str(table_ui(hostile))
+    assert "<script>" not in html and "&lt;script&gt;Temp&lt;/script&gt;" in html
+    assert "<th>Wald [2.5 %, 97.5 %]</th>" in html
+    profile = interval_set.intervals["profile"].loc["Temp"]
+    assert f"<td>[{profile.iloc[0]:.4g}, {profile.iloc[1]:.4g}]</td>" in html
+    assert html.count("<td>NA</td>") >= 4  # Wald of the four variance parameters

@@ -253,3 +253,28 @@ def test_settings_in_bounds_pass():
     assert (settings.level, settings.nsim, settings.seed) == (0.95, 1, 0)
     with pytest.raises(InputError, match="Simulations"):
         band_settings(None, 0)
+
+
+def test_chosen_levels_give_one_curve_per_combination_up_to_the_cap():
+    data = _biomass_with_blocks()
+    data["Plot"] = np.where(data.index % 2 == 0, "a", "b")
+    m = lmmcore.fit("Biomass ~ Temp * factor(Block) + Zone + Plot + (1 | Site)", data)
+    used = data.loc[m.row_index]
+    info = pg.model_predictors(m.design.formula, used)
+    choices = pg.level_choices(info)
+    assert list(choices) == ["Block", "Zone", "Plot"]
+    assert list(choices["Zone"].values()) == ["north", "south"]
+    # Nothing chosen: each factor at its first level, one curve.
+    one = pg.curves(info, "Temp", ())
+    assert one.labels == ("",) and one.held.loc[0, "Zone"] == "north" and one.held.loc[0, "Block"] == 0
+    every = tuple(value for options in choices.values() for value in options)
+    many = pg.curves(info, "Temp", every)
+    assert len(many.labels) == 3 * 2 * 2 and many.note is None
+    assert many.labels[0] == "Block = 0, Zone = north, Plot = a"
+    # Above the cap the first MAX_CURVES combinations are drawn and the note says so.
+    data["Plot"] = data.index % 5
+    m = lmmcore.fit("Biomass ~ Temp * factor(Block) + Zone + factor(Plot) + (1 | Site)", data)
+    info = pg.model_predictors(m.design.formula, data.loc[m.row_index])
+    every = tuple(value for options in pg.level_choices(info).values() for value in options)
+    capped = pg.curves(info, "Temp", every)
+    assert len(capped.labels) == pg.MAX_CURVES and "30 combinations" in capped.note
