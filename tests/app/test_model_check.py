@@ -167,7 +167,8 @@ def test_check_job_cancelled_before_start_and_quality_line():
     singular = lmmcore.fit(
         "Reaction ~ Days + (1 | Subject) + (1 | Days)", lmmcore.datasets.load("sleepstudy")
     )
-    assert "conditional NA" in quality_line(singular.r2(), singular.icc())
+    line = quality_line(singular.r2(), singular.icc())
+    assert "conditional NA" in line and "ICC adjusted NA" in line and "a random-effect variance is 0" in line
 
 
 def test_every_figure_is_valid_plotly_json():

@@ -231,7 +231,10 @@ def quality_line(r2, icc) -> str:
     def shown(value: float) -> str:
         return f"{value:.3f}" if math.isfinite(value) else "NA"
 
-    return (
+    line = (
         f"R² marginal {shown(r2['marginal'])} · conditional {shown(r2['conditional'])} · "
         f"ICC adjusted {shown(icc['adjusted'])} · unadjusted {shown(icc['unadjusted'])}"
     )
+    if not math.isfinite(icc["adjusted"]):
+        line += " (a random-effect variance is 0: no random part, as performance reports it)"
+    return line
