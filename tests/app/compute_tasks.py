@@ -62,3 +62,13 @@ def logged_spin(seconds: float, log_dir: str, progress=None) -> float:
     Path(log_dir, f"{os.getpid()}-{time.monotonic_ns()}").write_text(str(seconds))
     spin(seconds, progress)
     return seconds
+
+
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` runs, for the tests' checks that a worker stopped (a zombie has exited: it only
+    waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

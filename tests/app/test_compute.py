@@ -34,15 +34,6 @@ def layer(monkeypatch):
     compute.shutdown()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited (it waits to be reaped)
-        return stat.read().split(")")[-1].split()[0] != "Z"
-
-
 def _until(condition, timeout: float = PATIENCE, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while not (value := condition()):
@@ -75,7 +66,7 @@ def test_cancel_stops_the_worker_within_half_a_second(layer):
     job.cancel()
     with pytest.raises(compute.TaskCancelled):
         job.wait(0.5)
-    _until(lambda: not _alive(pid), timeout=0.5, what="the cancelled worker's exit")
+    _until(lambda: not tasks.process_running(pid), timeout=0.5, what="the cancelled worker's exit")
     assert time.monotonic() - started < 0.5
     # The slot has a fresh worker: the lane keeps working.
     assert compute.submit(tasks.add, 1, 2, lane="large").wait(PATIENCE) == 3
@@ -100,7 +91,7 @@ def test_a_new_fit_of_a_session_cancels_its_running_fit_and_stops_its_worker(lay
     second = compute.submit(tasks.spin, 0.1, lane="small", owner="session-a", kind="fit")
     with pytest.raises(compute.TaskCancelled):
         first.wait(PATIENCE)
-    _until(lambda: not _alive(pid), timeout=5, what="the superseded fit's worker exit")
+    _until(lambda: not tasks.process_running(pid), timeout=5, what="the superseded fit's worker exit")
     assert isinstance(second.wait(PATIENCE), int)
     assert isinstance(other_session.wait(PATIENCE), int)  # another session's fit is left alone
 
@@ -214,7 +205,7 @@ def test_a_worker_that_grew_large_is_replaced_after_its_task(layer, monkeypatch)
     assert compute.submit(tasks.allocate, 16, lane="small").wait(PATIENCE) == 16 * 2**20
     assert compute.submit(tasks.whoami, lane="small").wait(PATIENCE) == pid  # small growth: kept
     assert compute.submit(tasks.allocate, 200, lane="small").wait(PATIENCE) == 200 * 2**20
-    _until(lambda: not _alive(pid), timeout=5, what="the grown worker's exit")
+    _until(lambda: not tasks.process_running(pid), timeout=5, what="the grown worker's exit")
     assert compute.submit(tasks.whoami, lane="small").wait(PATIENCE) != pid
 
 
@@ -265,4 +256,4 @@ def test_a_clean_exit_leaves_no_worker_and_no_leaked_semaphore(tmp_path):
     workers = [int(pid) for pid in finished.stdout.split()]
     assert len(workers) == 3
     assert "leaked" not in finished.stderr and "Traceback" not in finished.stderr, finished.stderr
-    _until(lambda: not any(_alive(pid) for pid in workers), timeout=10, what="every worker's exit")
+    _until(lambda: not any(map(tasks.process_running, workers)), timeout=10, what="every worker's exit")

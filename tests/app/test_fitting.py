@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from explorer import compute, datasets, engine
 from explorer.fitting import FitRequest, fit_in_worker, fit_lane
 
+from tests.app.compute_tasks import process_running
 from tests.refs import load_reference
 
 
@@ -102,16 +102,6 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is gone for our purpose (exited, waiting to be reaped by init).
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
 def test_pool_workers_exit_when_the_app_is_killed(tmp_path):
     root = Path(__file__).resolve().parents[2]
@@ -120,11 +110,11 @@ def test_pool_workers_exit_when_the_app_is_killed(tmp_path):
     owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         workers = [int(pid) for pid in owner.stdout.readline().split()]
-        assert workers and all(_alive(pid) for pid in workers)
+        assert workers and all(process_running(pid) for pid in workers)
     finally:
         owner.kill()  # no atexit, no pool shutdown: what a crash or SIGKILL leaves behind
         owner.wait()
     deadline = time.monotonic() + 20
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(process_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(pid) for pid in workers)
+    assert not any(process_running(pid) for pid in workers)

@@ -115,9 +115,20 @@ def _scenario(tmp_path: Path) -> None:
         assert _until(ts, "shown", lambda v: not v.endswith("True")) == "290|29.0|None|False"
         assert _runs(log_dir) == [0.2, 0.3, 0.4, 29.0, 29.0, 29.0, 30.0]
         state = states[0]
-    # The session ended: its results are gone and nothing of it runs.
+        # The session ends while a task runs.
+        ts.set_inputs(tenths=600)
+        _until(ts, "task-progress", lambda v: "/ 6000" in str(v))
+        (left_running,) = [job for job in compute.scheduler().running() if job.owner == state.owner]
+        pid = compute.scheduler().pid_of(left_running)
+    # The session ended: its results are gone, its task was cancelled and its worker stopped.
     assert len(state.cache) == 0 and state.closed
-    assert not [job for job in compute.scheduler().running() if job.owner == state.owner]
+    assert left_running.cancel_requested
+    with pytest.raises(compute.TaskCancelled):
+        left_running.wait(5)
+    deadline = time.monotonic() + 5
+    while tasks.process_running(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not tasks.process_running(pid)
 
 
 def test_the_cache_keeps_the_most_recently_used_entries():
