@@ -12,10 +12,12 @@ import plotly.graph_objects as go
 
 from .check_data import CheckData, QQPanel
 from .large_data import points_or_density, scatter_trace
-from .style import axis_refs, grid_layout, panel_layout
+from .style import MARGIN, axis_refs, grid_layout, panel_layout
 from .text import plain, plain_all
 
 HEIGHT = 340
+# Room under the two-line title: the top tick label otherwise meets the subtitle.
+CHECK_MARGIN = {**MARGIN, "t": 66}
 POINTS = "#2c6fbb"
 SMOOTH = "#2ca02c"
 REFERENCE = "#d62728"
@@ -39,6 +41,7 @@ def _layout(title: str, xtitle: str, ytitle: str, **extra) -> dict:
         {"title": {"text": ytitle}},
         showlegend=False,
         height=HEIGHT,
+        margin=CHECK_MARGIN,
         **extra,
     )
 
@@ -138,6 +141,7 @@ def influence_figure(cooks: pd.Series, group: str) -> go.Figure:
         {"title": {"text": "Cook's distance"}, "range": [0, 1.2 * max(threshold, _max(values))]},
         showlegend=False,
         height=HEIGHT,
+        margin=CHECK_MARGIN,
     )
     layout["shapes"] = [line]
     return go.Figure([points], layout)
