@@ -34,7 +34,13 @@ def predictions_ui():
         ui.div(
             ui.layout_columns(
                 ui.input_select("x", X_LABEL, choices=[]),
-                ui.input_selectize("levels", LEVELS_LABEL, choices=[], multiple=True),
+                ui.input_selectize(
+                    "levels",
+                    LEVELS_LABEL,
+                    choices=[],
+                    multiple=True,
+                    options={"placeholder": "each factor at its first level"},
+                ),
                 ui.input_select("group", GROUP_LABEL, choices={_NO_GROUP: "none"}),
                 col_widths=(4, 5, 3),
             ),
