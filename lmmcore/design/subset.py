@@ -52,7 +52,8 @@ def keep_rows(design: Design, keep: np.ndarray) -> Subset:
     for block in blocks:
         if not 2 <= block.nlevels < nobs:
             raise FitError(
-                f"without these observations '{block.group}' has {block.nlevels} levels for {nobs} rows"
+                f"without these observations the grouping factor '{block.group}' has {block.nlevels} "
+                f"level(s) in {nobs} rows; lme4 needs at least 2 levels and fewer levels than rows"
             )
     restricted = dataclasses.replace(
         design, y=design.y[keep], X=X, rows=design.rows[keep], reterms=tuple(blocks[i] for i in order)

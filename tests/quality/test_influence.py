@@ -115,3 +115,19 @@ def test_each_deletion_equals_a_fit_to_the_data_without_that_group():
         alone = lmmcore.fit(formula, data[data["g1"] != level])
         assert [t.group for t in alone.design.reterms] == ["g2", "g1"]
         np.testing.assert_allclose(result.fixef_deleted.loc[level], alone.fixef, rtol=1e-6)
+
+
+def test_deleting_a_level_of_a_two_level_factor_is_refused_as_lme4_would():
+    """Without one of h's two levels, (1 | h) has one level: lme4 refuses that model; each row says so."""
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=40),
+            "g": np.repeat([f"g{i}" for i in range(8)], 5),
+            "h": np.tile(["h0", "h1"], 20),
+        }
+    )
+    result = lmmcore.fit("y ~ 1 + (1 | g) + (1 | h)", data).influence("h")
+    assert result.cooks.isna().all() and not result.converged.any()
+    assert [m.split(":")[0] for m in result.messages] == ["h h0", "h h1"]
+    assert all("grouping factor 'h' has 1 level(s) in 20 rows" in m for m in result.messages)
