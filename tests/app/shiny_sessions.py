@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import shiny.reactive._core
@@ -32,3 +33,17 @@ def in_own_thread(scenario, *args) -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def settled(ts, output: str, done, timeout: float = 60.0):
+    """Flush until ``done(value)`` holds for the output's value and return it (the work behind it runs in
+    worker processes, off the session's loop)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = ts.get_output(output)
+        if value.status == "ok" and done(value.value):
+            return value.value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{output} never settled: {value!r}")
+        time.sleep(0.02)
+        ts.flush()

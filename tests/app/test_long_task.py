@@ -14,7 +14,7 @@ from shiny import App, reactive, render, ui
 from shiny.testserver import test_server
 
 from tests.app import compute_tasks as tasks
-from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread  # noqa: F401 (a fixture)
+from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread, settled  # noqa: F401 (a fixture)
 
 PATIENCE = 60.0
 
@@ -46,19 +46,6 @@ def _app(log_dir: Path, states: list) -> App:
     return App(app_ui, server)
 
 
-def _until(ts, output: str, done, timeout: float = PATIENCE):
-    """Flush until ``done(value)`` holds for the output's value; the value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = ts.get_output(output)
-        if value.status == "ok" and done(value.value):
-            return value.value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{output} never settled: {value!r}")
-        time.sleep(0.02)
-        ts.flush()
-
-
 def _runs(log_dir: Path) -> list[float]:
     return sorted(float(path.read_text()) for path in log_dir.iterdir())
 
@@ -74,50 +61,50 @@ def _scenario(tmp_path: Path) -> None:
     states: list[SessionState] = []
     with test_server(_app(log_dir, states), timeout_secs=60) as ts:
         ts.set_inputs(tenths=2)
-        assert _until(ts, "shown", lambda v: v.startswith("2|")) == "2|0.2|None|False"
+        assert settled(ts, "shown", lambda v: v.startswith("2|")) == "2|0.2|None|False"
         assert "Done in" in str(ts.get_output("task-progress").value)
 
         # A long request shows progress "done / total" and the time left while it runs.
         ts.set_inputs(tenths=300)
-        bar = _until(ts, "task-progress", lambda v: "/ 3000" in str(v))
+        bar = settled(ts, "task-progress", lambda v: "/ 3000" in str(v))
         assert "left" in str(bar) and "progress-bar" in str(bar)
 
         # A new request supersedes it: the old job is cancelled and never shown as the answer.
         (running,) = [job for job in compute.scheduler().running() if job.owner == states[0].owner]
         ts.set_inputs(tenths=3)
-        assert _until(ts, "shown", lambda v: v.startswith("3|")) == "3|0.3|None|False"
+        assert settled(ts, "shown", lambda v: v.startswith("3|")) == "3|0.3|None|False"
         assert running.done() and running.cancel_requested
 
         # Cancel stops it; Retry computes it again.
         ts.set_inputs(tenths=290)
-        _until(ts, "task-progress", lambda v: "/ 2900" in str(v))
+        settled(ts, "task-progress", lambda v: "/ 2900" in str(v))
         ts.set_inputs(**{"task-cancel": 1})
-        assert _until(ts, "shown", lambda v: v.startswith("290|")) == "290|None|None|True"
+        assert settled(ts, "shown", lambda v: v.startswith("290|")) == "290|None|None|True"
         assert "Cancelled" in str(ts.get_output("task-progress").value)
         ts.set_inputs(tenths=4)
-        _until(ts, "shown", lambda v: v.startswith("4|"))
+        settled(ts, "shown", lambda v: v.startswith("4|"))
         assert _runs(log_dir) == [0.2, 0.3, 0.4, 29.0, 30.0]
 
         # Earlier settings come from the cache: shown at once, not computed again.
         ts.set_inputs(tenths=2)
-        assert _until(ts, "shown", lambda v: v.startswith("2|")) == "2|0.2|None|False"
+        assert settled(ts, "shown", lambda v: v.startswith("2|")) == "2|0.2|None|False"
         ts.set_inputs(tenths=3)
-        assert _until(ts, "shown", lambda v: v.startswith("3|")) == "3|0.3|None|False"
+        assert settled(ts, "shown", lambda v: v.startswith("3|")) == "3|0.3|None|False"
         assert _runs(log_dir) == [0.2, 0.3, 0.4, 29.0, 30.0]
         assert len(states[0].cache) == 3
 
         # Back to the cancelled request: only results are kept, so it is computed again; Cancel, then Retry.
         ts.set_inputs(tenths=290)
-        _until(ts, "task-progress", lambda v: "/ 2900" in str(v))
+        settled(ts, "task-progress", lambda v: "/ 2900" in str(v))
         ts.set_inputs(**{"task-cancel": 2})
-        assert _until(ts, "shown", lambda v: v.startswith("290|")) == "290|None|None|True"
+        assert settled(ts, "shown", lambda v: v.startswith("290|")) == "290|None|None|True"
         ts.set_inputs(**{"task-retry": 1})
-        assert _until(ts, "shown", lambda v: not v.endswith("True")) == "290|29.0|None|False"
+        assert settled(ts, "shown", lambda v: not v.endswith("True")) == "290|29.0|None|False"
         assert _runs(log_dir) == [0.2, 0.3, 0.4, 29.0, 29.0, 29.0, 30.0]
         state = states[0]
         # The session ends while a task runs.
         ts.set_inputs(tenths=600)
-        _until(ts, "task-progress", lambda v: "/ 6000" in str(v))
+        settled(ts, "task-progress", lambda v: "/ 6000" in str(v))
         (left_running,) = [job for job in compute.scheduler().running() if job.owner == state.owner]
         pid = compute.scheduler().pid_of(left_running)
     # The session ended: its results are gone, its task was cancelled and its worker stopped.

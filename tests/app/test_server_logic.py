@@ -13,7 +13,7 @@ from explorer import engine
 from shiny.testserver import test_server
 
 import lmmcore
-from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread  # noqa: F401 (a fixture)
+from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread, settled  # noqa: F401 (a fixture)
 
 APP_FILE = Path(__file__).resolve().parents[2] / "app" / "app.py"
 
@@ -51,19 +51,6 @@ def _initial_inputs() -> dict:
     return inputs
 
 
-def _settled(ts, output: str, done, timeout: float = 60.0):
-    """Flush until ``done(value)`` (fits run in the process pool, off the session's loop)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = ts.get_output(output)
-        if value.status == "ok" and done(value.value):
-            return value.value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{output} never settled: {value!r}")
-        time.sleep(0.05)
-        ts.flush()
-
-
 def _criteria_while_answering(ts, label: str, answer: str, timeout: float = 60.0) -> list:
     """The criterion shown in each snapshot, flushing in between, from the first whose fit status names the
     request ``label`` (the server has handled it) up to the first showing ``answer``. A snapshot can fall
@@ -96,22 +83,22 @@ def _scenario(app):
     fixed_n = lmmcore.fit("Biomass ~ N + (1 | Site)", data, reml=True)
     with test_server(app, timeout_secs=60) as ts:
         ts.set_inputs(**_initial_inputs())
-        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
+        crit = settled(ts, "summary-crit", lambda v: v.startswith("REML"))
         assert crit == f"REML criterion at convergence: {slopes.criterion:.4f}"
 
         ts.set_inputs(**{"model-formula": simpler, "model-method": "ML"})
-        crit = _settled(ts, "summary-crit", lambda v: v.startswith("Deviance"))
+        crit = settled(ts, "summary-crit", lambda v: v.startswith("Deviance"))
         assert crit == f"Deviance: {intercepts_ml.criterion:.4f}"
         # A snapshot can fall inside a flush: wait for the status rather than read it with the criterion.
-        _settled(ts, "fit-status", lambda v: f"{simpler} by ML" in str(v))
+        settled(ts, "fit-status", lambda v: f"{simpler} by ML" in str(v))
 
         ts.set_inputs(**{"model-formula": "Biomass ~ Temp + (1 | ", "model-method": "REML"})
-        message = _settled(ts, "summary-message", lambda v: v is not None)
+        message = settled(ts, "summary-message", lambda v: v is not None)
         assert "grouping factor" in str(message)
-        _settled(ts, "summary-crit", lambda v: v == "")
+        settled(ts, "summary-crit", lambda v: v == "")
 
         ts.set_inputs(**{"model-formula": "Biomass ~ N + (1 | Site)"})
-        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
+        crit = settled(ts, "summary-crit", lambda v: v.startswith("REML"))
         assert crit == f"REML criterion at convergence: {fixed_n.criterion:.4f}"
 
         # Two quick edits: the first fit's answer must never be shown as the answer to the second. The
@@ -141,14 +128,14 @@ def _scenario(app):
 
         # A failed request's message goes as soon as the next request starts (not greyed until its fit).
         ts.set_inputs(**{"model-formula": "Biomass ~ Temp + (1 | "})
-        _settled(ts, "summary-message", lambda v: v is not None and "grouping factor" in str(v))
+        settled(ts, "summary-message", lambda v: v is not None and "grouping factor" in str(v))
         ts.set_inputs(**{"model-formula": "Biomass ~ Tmp + (1 | Site)"})
         # Every message shown until the new request's own error: right after the old one comes none (the
         # new request has started, its fit is held by the debounce), never the old one lingering until the
         # new fit's answer replaces it. (Reading the message once, right after set_inputs or with the status,
         # raced: set_inputs can return before its update is handled, and a snapshot can fall inside a flush.)
         messages = []
-        _settled(ts, "summary-message", lambda v: messages.append(v) or (v is not None and "Tmp" in str(v)))
+        settled(ts, "summary-message", lambda v: messages.append(v) or (v is not None and "Tmp" in str(v)))
         after_old = list(itertools.dropwhile(lambda v: "grouping factor" in str(v), messages))
         assert after_old[0] is None, messages
 
@@ -159,21 +146,21 @@ def _scenario(app):
         ts.set_inputs(**{"data-source": "examples", "data-example": "sleepstudy"})
         # The first status naming sleepstudy's response; with the old formula it would say 'Fitting Biomass
         # ~ ...' (never 'Reaction') or 'unknown column Biomass; ... Reaction ...'.
-        status = str(_settled(ts, "fit-status", lambda v: "Reaction" in str(v)))
+        status = str(settled(ts, "fit-status", lambda v: "Reaction" in str(v)))
         assert "Biomass" not in status
-        _settled(ts, "summary-message", lambda v: v is None)
-        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML") and v != "")
+        settled(ts, "summary-message", lambda v: v is None)
+        crit = settled(ts, "summary-crit", lambda v: v.startswith("REML") and v != "")
         assert crit == f"REML criterion at convergence: {sleep.criterion:.4f}"
 
         # An impossible simulation keeps the last valid data, and the main pane says so in users' words.
         assert ts.get_output("data-notice").value is None
         ts.set_inputs(**{"data-source": "simulate", "data-n_sites": 1})
-        notice = str(_settled(ts, "data-notice", lambda v: v is not None))
+        notice = str(settled(ts, "data-notice", lambda v: v is not None))
         assert "Showing the last valid data set (sleepstudy" in notice
         assert "Number of sites must be between 2 and 2000 (got 1)" in notice
         assert ts.get_output("summary-crit").value == crit
         ts.set_inputs(**{"data-n_sites": 20})
-        _settled(ts, "data-notice", lambda v: v is None)
+        settled(ts, "data-notice", lambda v: v is None)
         assert ts.is_ok
 
 
@@ -188,11 +175,11 @@ def _out_of_time_scenario(app, monkeypatch):
     expected = lmmcore.fit(engine.DEFAULT_FORMULA, lmmcore.datasets.load("biomass"), reml=True)
     with test_server(app, timeout_secs=60) as ts:
         ts.set_inputs(**_initial_inputs())
-        status = str(_settled(ts, "fit-status", lambda v: "did not finish" in str(v)))
+        status = str(settled(ts, "fit-status", lambda v: "did not finish" in str(v)))
         assert "The fit did not finish within 1e-06 s: simplify the model (fewer random slopes" in status
         assert 'id="fit-retry"' in status
         monkeypatch.setenv("LMM_FIT_BUDGET_SECONDS", "30")
         ts.set_inputs(**{"fit-retry": 1})
-        crit = _settled(ts, "summary-crit", lambda v: v.startswith("REML"))
+        crit = settled(ts, "summary-crit", lambda v: v.startswith("REML"))
         assert crit == f"REML criterion at convergence: {expected.criterion:.4f}"
-        assert "fitted in" in str(_settled(ts, "fit-status", lambda v: "fitted in" in str(v)))
+        assert "fitted in" in str(settled(ts, "fit-status", lambda v: "fitted in" in str(v)))
