@@ -138,5 +138,5 @@ def server(input, output, session):
 
 
 app = App(app_ui, server, bookmark_store="server")
-enable_sharing(app)  # links and their uploaded data kept in LMM_SHARE_DIR
+enable_sharing(app, app_ui)  # links and their uploaded data kept in LMM_SHARE_DIR
 harden(app)  # security headers, WebSocket Origin check, upload cap, /healthz

@@ -7,7 +7,7 @@ import logging
 
 from shiny import module, reactive, render, ui
 
-from ..share.bookmarks import UPLOAD_INPUT, share_store, upload_serializer
+from ..share.bookmarks import register_serializers, share_store
 from ..share.store import PROBLEM_KEY, ShareError
 
 _log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def share_server(input, output, session):
     @root.bookmark.on_bookmark
     def _keep_upload(state) -> None:
         # Shiny sets its own file serializer at every upload; this one runs last, right before saving.
-        root.input.set_serializer(UPLOAD_INPUT, upload_serializer(root.input, share_store()))
+        register_serializers(root.input)
 
     @root.bookmark.on_bookmarked
     async def _show(url: str) -> None:

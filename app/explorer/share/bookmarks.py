@@ -3,6 +3,7 @@ and how the upload input is kept (content-addressed, so a link can refit the sam
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ SOURCE_INPUT = ResolvedId("data-source")
 SWEEP_SECONDS = 3600.0
 
 _store: list[ShareStore] = []
+_selectize: dict[str, bool] = {}
+_SELECT = re.compile(r"<select\b([^>]*)>", re.IGNORECASE)
+_ID = re.compile(r'\bid="([^"]+)"')
 
 
 def share_store() -> ShareStore:
@@ -26,8 +30,11 @@ def share_store() -> ShareStore:
     return _store[0]
 
 
-def enable_sharing(app) -> None:
-    """Point ``app``'s server bookmarks at the share store and start its periodic sweep."""
+def enable_sharing(app, page=None) -> None:
+    """Point ``app``'s server bookmarks at the share store and start its periodic sweep; ``page`` (the UI
+    function) is read once for its selectize inputs (see :func:`selectize_serializer`)."""
+    if page is not None:
+        _selectize.update(selectize_inputs(str(page(None))))
     store = share_store()
     app.set_bookmark_save_dir_fn(store.save_dir)
     app.set_bookmark_restore_dir_fn(store.restore_dir)
@@ -50,3 +57,34 @@ def upload_serializer(root_input, store: ShareStore):
         return kept
 
     return serialize
+
+
+def selectize_inputs(page_html: str) -> dict[str, bool]:
+    """Every selectize input of a page (a ``<select>`` with its options script) -> whether it is multiple."""
+    found = {}
+    for match in _SELECT.finditer(page_html):
+        attributes = match.group(1)
+        id_match = _ID.search(attributes)
+        if id_match and f'data-for="{id_match.group(1)}"' in page_html:
+            found[id_match.group(1)] = "multiple" in attributes
+    return found
+
+
+def selectize_serializer(multiple: bool):
+    """A selectize input's value as a link keeps it. shiny 1.8 restores a selectize's *choices* from the
+    saved value too (``choices=restore_input(id, choices)``): a bare string or None there breaks the page.
+    As a list it is both the only choice and the selection until the server fills the choices."""
+
+    async def serialize(value: Any, state_dir: Path | None) -> Any:
+        if multiple:
+            return list(value or [])
+        return [value] if isinstance(value, str) and value else Unserializable()
+
+    return serialize
+
+
+def register_serializers(root_input) -> None:
+    """Right before a bookmark is saved: the upload's and the selectize inputs' serializers."""
+    root_input.set_serializer(UPLOAD_INPUT, upload_serializer(root_input, share_store()))
+    for name, multiple in _selectize.items():
+        root_input.set_serializer(ResolvedId(name), selectize_serializer(multiple))
