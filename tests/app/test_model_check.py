@@ -185,3 +185,12 @@ def test_every_figure_is_valid_plotly_json():
     ]
     for figure in figures:
         assert isinstance(figure, go.Figure) and json.loads(figure.to_json())["data"]
+
+
+def test_an_influence_that_was_not_computed_says_why_in_its_plot():
+    figure = fig.influence_message(
+        "<s>", "Influence needs one refit per level: <s> has 2972 levels (at most 1000)."
+    )
+    assert figure.data == () and "not computed" in figure.layout.title.text
+    text = figure.layout.annotations[0].text
+    assert text == "Influence needs one refit per level: &lt;s&gt; has<br>2972 levels (at most 1000)."

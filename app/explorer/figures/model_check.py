@@ -6,6 +6,8 @@ Names from data (response, grouping factor, levels, terms) go through :func:`pla
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -155,25 +157,38 @@ def _hline(y: float) -> dict:
     return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y}
 
 
+def message_figure(title: str, text: str) -> go.Figure:
+    """A check that has nothing to draw: its title and, in the middle, why (``text`` is shown as given:
+    escape names from data with :func:`plain` first)."""
+    layout = _layout(title, "", "")
+    layout["xaxis"].update(visible=False)
+    layout["yaxis"].update(visible=False)
+    layout["annotations"] = [
+        {
+            "text": text,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "showarrow": False,
+            "font": {"size": 13},
+        }
+    ]
+    return go.Figure([], layout)
+
+
+def influence_message(group: str, reason: str) -> go.Figure:
+    """The influence plot when its refits could not be made: the reason, wrapped to the plot's width."""
+    lines = textwrap.wrap(reason, 48)
+    title = _title(f"Influential groups ({plain(group)})", "not computed")
+    return message_figure(title, "<br>".join(plain_all(lines)))
+
+
 def collinearity_figure(vif: pd.DataFrame) -> go.Figure:
     """VIF bars over performance's bands (low < 5 <= moderate < 10 <= high), log scale."""
     title = _title("Collinearity", "high VIF (above 5 or 10) inflates the fixed effects' uncertainty")
     if vif.empty:
-        layout = _layout(title, "", "VIF")
-        layout["xaxis"].update(visible=False)
-        layout["yaxis"].update(visible=False)
-        layout["annotations"] = [
-            {
-                "text": NO_COLLINEARITY,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"size": 13},
-            }
-        ]
-        return go.Figure([], layout)
+        return message_figure(title, NO_COLLINEARITY)
     values = vif["VIF"].to_numpy(float)
     top = max(20.0, float(np.nanmax(values)) * 1.5)
     bands = [(low, high, colour) for low, high, colour in VIF_BANDS] + [(10.0, top, VIF_HIGH)]

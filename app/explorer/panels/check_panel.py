@@ -219,9 +219,14 @@ def check_server(input, output, session, outcome, state, shown=lambda: True):
     @render_plotly
     def influence():
         finished = influence_task()
-        req(finished.ok and not isinstance(finished.value, CheckFailure) and finished.value is not None)
-        value = finished.value
-        return fig.influence_figure(value.cooks, value.group), finished.request[1].tag
+        group, tag = finished.request[2], finished.request[1].tag
+        if finished.cancelled:
+            return fig.influence_message(group, "Cancelled: press Retry to compute it."), tag
+        if not finished.ok or isinstance(finished.value, CheckFailure):
+            reason = finished.error if not finished.ok else finished.value.message
+            return fig.influence_message(group, reason), tag
+        req(finished.value is not None)
+        return fig.influence_figure(finished.value.cooks, group), tag
 
 
 def quality_line(r2, icc) -> str:
