@@ -235,3 +235,34 @@ def test_a_new_model_never_shows_the_old_models_results(page: Page, app, shots):
     page.locator("#intervals-simulation_task-cancel").click()
     expect(progress).to_contain_text("Cancelled")
     expect(table).not_to_contain_text("Parametric bootstrap")
+
+
+def test_forged_input_values_get_a_message_naming_the_input(page: Page, app):
+    """Values a normal control cannot send (a list, a huge number, an unknown name), set through Shiny's
+    JavaScript as a forged WebSocket message would: each panel names the input, and recovers."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    _open(page, app.url, "Intervals")
+    expect(page.locator("#intervals-profile_task-progress")).to_contain_text("Done")
+    forge = "([id, value]) => Shiny.setInputValue(id, value, {priority: 'event'})"
+    error = page.locator("#intervals-settings_error")
+    page.evaluate(forge, ["intervals-nsim", [1, 2]])
+    expect(error).to_contain_text("Simulations (nsim) must be a number")
+    page.evaluate(forge, ["intervals-level", 10**30])
+    expect(error).to_contain_text("Confidence level must be greater than 0.5 and less than 0.999")
+    controller.InputNumeric(page, "intervals-level").set("0.8")
+    controller.InputNumeric(page, "intervals-nsim").set("50")
+    expect(error).to_be_empty()
+    expect(page.locator("#intervals-table")).to_contain_text("Parametric bootstrap [10 %, 90 %]")
+
+    page.get_by_role("tab", name="Predictions").click()
+    _wait_for_plot(page, "predictions-prediction_plot")
+    messages = page.locator("#predictions-messages")
+    page.evaluate(forge, ["predictions-x", "<img src=x onerror=alert(1)>"])
+    expect(messages).to_contain_text("Unknown Predictor on the x axis: <img src=x onerror=alert(1)>.")
+    page.evaluate(forge, ["predictions-x", "Temp"])
+    expect(messages).to_be_empty()
+    page.evaluate(forge, ["predictions-levels", {"a": 1}])
+    expect(messages).to_contain_text("Factor levels of the curves must be a list of names")
+    page.evaluate(forge, ["predictions-levels", []])
+    expect(messages).to_be_empty()
+    expect(page.locator("#predictions-band_task-progress")).to_contain_text("Done")
