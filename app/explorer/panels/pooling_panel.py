@@ -119,9 +119,9 @@ def pooling_server(input, output, session, outcome, dataset, state):
             current, data = fitted(), dataset()
         fit = current.request
         if (fit.data_key, fit.formula, fit.reml) != (target.data_key, target.formula, target.reml):
-            raise ValueError("The model changed before pooling started; it will start again.")
+            raise ValueError("The model changed before pooling started: press Retry.")
         if data.key != target.data_key:
-            raise ValueError("The data changed before pooling started; it will start again.")
+            raise ValueError("The data changed before pooling started: press Retry.")
         lane = compute.lane_for(current.result.nobs)
         return pooling_job, (replace(target, model=current.result, frame=data.frame),), lane, None
 

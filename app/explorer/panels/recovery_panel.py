@@ -101,7 +101,7 @@ def recovery_server(input, output, session, outcome, state):
         with reactive.isolate():
             current = fitted()
         if target.source == "fitted" and current.request.tag != target.fit_tag:
-            raise ValueError("The model changed before the study started; it will start again.")
+            raise ValueError("The model changed before the study started: press Retry.")
         result = current.result
         lane = compute.lane_for(result.nobs, max((t.k for t in result.design.reterms), default=1))
         model = result if target.source == "fitted" else None
