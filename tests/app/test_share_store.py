@@ -35,22 +35,33 @@ def test_an_upload_is_stored_once_under_its_sha256_and_linked_from_each_link(tmp
     assert store.keep_upload(_upload(tmp_path, "other.csv", content), second) == digest
     assert [p.name for p in store.uploads.iterdir()] == [digest]
     assert (first / digest).read_bytes() == content  # the link's folder reaches the bytes
-    assert (second / digest).resolve() == (store.uploads / digest).resolve()
+    assert (second / digest).stat().st_ino == (store.uploads / digest).stat().st_ino  # bytes kept once
+    assert not (second / digest).is_symlink()  # Shiny restores only regular files of the folder
     assert store.restore_dir("aaaa1111") == first
+
+
+def _link_with_upload(store: ShareStore, tmp_path: Path, id: str, content: bytes) -> tuple[Path, str]:
+    folder = store.save_dir(id)
+    digest = store.keep_upload(_upload(tmp_path, f"{id}.csv", content), folder)
+    upload = [{"name": f"{id}.csv", "size": len(content), "type": "text/csv", "datapath": digest}]
+    (folder / "input.json").write_text(json.dumps({"data-source": "upload", "data-upload": upload}))
+    return folder, digest
 
 
 def test_a_link_whose_upload_is_gone_restores_the_expired_stand_in(tmp_path):
     store = _store(tmp_path, keep_days=30)
-    folder = store.save_dir("cccc3333")
-    (folder / "input.json").write_text('{"data-source": "upload"}')
-    digest = store.keep_upload(_upload(tmp_path, "d.csv", b"a,b\n1,2\n"), folder)
+    folder, digest = _link_with_upload(store, tmp_path, "cccc3333", b"a,b\n1,2\n")
     (store.uploads / digest).unlink()
+    assert store.restore_dir("cccc3333") == folder  # the link's own copy still holds the bytes
+    (folder / digest).unlink()
     stand_in = store.restore_dir("cccc3333")
     assert stand_in != folder
     assert json.loads((stand_in / "input.json").read_text()) == {}
     message = json.loads((stand_in / "values.json").read_text())[PROBLEM_KEY]
     assert "expired" in message and "30 days" in message
     assert store.restore_dir("never0made") == stand_in  # an unknown id too
+    (folder / "input.json").write_text('{"data-upload": [{"datapath": "../../etc/passwd"}]}')
+    assert store.restore_dir("cccc3333") == stand_in  # a path out of the folder is never restored
 
 
 def test_sweep_removes_links_and_uploads_past_their_expiry_only(tmp_path):
@@ -86,13 +97,16 @@ def test_per_file_cap_refuses_with_a_message(tmp_path):
         store.keep_upload(_upload(tmp_path, "big.csv", b"x" * 11), store.save_dir("big00000"))
 
 
-def test_total_cap_evicts_the_least_recently_shared_upload(tmp_path):
+def test_total_cap_evicts_the_least_recently_shared_upload_with_its_links(tmp_path):
     store = _store(tmp_path, max_total_bytes=25)
-    older = store.keep_upload(_upload(tmp_path, "a.csv", b"a" * 10), store.save_dir("a0000000"))
+    old_link, older = _link_with_upload(store, tmp_path, "a0000000", b"a" * 10)
     os.utime(store.uploads / older, (time.time() - 100, time.time() - 100))
-    newer = store.keep_upload(_upload(tmp_path, "b.csv", b"b" * 10), store.save_dir("b0000000"))
-    third = store.keep_upload(_upload(tmp_path, "c.csv", b"c" * 10), store.save_dir("c0000000"))
+    _, newer = _link_with_upload(store, tmp_path, "b0000000", b"b" * 10)
+    _, third = _link_with_upload(store, tmp_path, "c0000000", b"c" * 10)
     assert sorted(p.name for p in store.uploads.iterdir()) == sorted([newer, third])
+    assert not (old_link / older).exists()
+    assert store.restore_dir("a0000000") == store.expired_dir()
+    assert store.restore_dir("b0000000") == store.links / "b0000000"
     with pytest.raises(ShareError, match="too small for this file"):
         store.keep_upload(_upload(tmp_path, "d.csv", b"d" * 26), store.save_dir("d0000000"))
     assert len(list(store.uploads.iterdir())) == 2  # nothing evicted for a file that cannot fit

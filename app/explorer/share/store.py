@@ -3,13 +3,15 @@
 Layout of the share directory (env ``LMM_SHARE_DIR``; a Docker volume at ``/data/shared``)::
 
     links/<id>/input.json, values.json    Shiny's server bookmark of one "Share link" click
-    links/<id>/<sha256>                   symlink to the uploaded file the view was fitted to
+    links/<id>/<sha256>                   hard link to the uploaded file the view was fitted to
     uploads/<sha256>                      the bytes of an upload, stored once whatever its name
 
 A link expires ``LMM_SHARE_DAYS`` (default 30) days after it was made; an upload expires the same time
 after it was last shared, so it outlives every link to it unless the size cap (``LMM_SHARE_MAX_MB``, total;
-``LMM_SHARE_MAX_FILE_MB`` per file) evicts it first, oldest first. A link whose folder or upload is gone is
-answered with :data:`EXPIRED` (an empty bookmark that carries only a message), never with an error.
+``LMM_SHARE_MAX_FILE_MB`` per file) evicts it first, oldest first, with the links' copies. Hard links, not
+symlinks: Shiny restores only regular files inside the link's folder, and a link shares the bytes (counted
+once). A link whose folder or upload is gone is answered with :data:`EXPIRED` (an empty bookmark that
+carries only a message), never with an error.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ DAYS_ENV = "LMM_SHARE_DAYS"
 TOTAL_ENV = "LMM_SHARE_MAX_MB"
 FILE_ENV = "LMM_SHARE_MAX_FILE_MB"
 PROBLEM_KEY = "lmm_link_problem"
+UPLOAD_KEY = "data-upload"
 EXPIRED = "expired"
 _DAY = 86400.0
 _CHUNK = 1 << 20
@@ -110,9 +113,16 @@ class ShareStore:
 
     @staticmethod
     def is_complete(folder: Path) -> bool:
-        if not (folder / "input.json").is_file():
+        """The link's state and every file its upload input names are there."""
+        state = folder / "input.json"
+        if not state.is_file():
             return False
-        return all(entry.exists() for entry in folder.iterdir())  # a dangling symlink does not exist
+        try:
+            files = json.loads(state.read_text()).get(UPLOAD_KEY) or []
+            names = [str(info["datapath"]) for info in files]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return False
+        return all(Path(name).name == name and (folder / name).is_file() for name in names)
 
     def expired_dir(self) -> Path:
         """An empty bookmark that carries only the message: the app opens with its default view."""
@@ -150,8 +160,11 @@ class ShareStore:
                 partial.replace(stored)
             os.utime(stored)
         link = link_dir / digest
-        if not link.is_symlink():
-            link.symlink_to(Path("..") / ".." / "uploads" / digest)
+        if not link.exists():
+            try:
+                os.link(stored, link)
+            except OSError:  # a file system without hard links: a copy
+                shutil.copyfile(stored, link)
         return digest
 
     def _make_room(self, size: int) -> None:
@@ -168,6 +181,8 @@ class ShareStore:
             oldest = files.pop(0)
             used -= oldest.stat().st_size
             oldest.unlink(missing_ok=True)
+            for copy in self.links.glob(f"*/{oldest.name}"):
+                copy.unlink(missing_ok=True)  # its links now open the expired stand-in
 
     def sweep(self, now: float | None = None) -> int:
         """Delete links and uploads past their expiry; returns how many entries were removed."""
