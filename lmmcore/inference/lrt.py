@@ -5,6 +5,8 @@ with different fixed effects are not comparable.  Models are ordered by their nu
 each row after the first is tested against the row before::
 
     Chisq = 2 max(0, logLik_i - logLik_{i-1}),  Df = npar_i - npar_{i-1},  p = P(chi2_Df > Chisq)
+
+(no p-value, NaN, where Df is 0: models with as many parameters are not nested).
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ def anova(*models, names: Sequence[str] | None = None, refit: bool = True, **nam
             j = order[rank - 1]
             chisq = max(0.0, deviances[j] - dev)
             df = k - npars[j]
-            p = float(stats.chi2.sf(chisq, df)) if df > 0 else 0.0
+            p = (
+                float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+            )  # lme4: no test without extra parameters
         rows.append((k, dev + 2 * k, dev + np.log(nobs) * k, -dev / 2, dev, chisq, df, p))
     return pd.DataFrame(rows, index=[labels[i] for i in order], columns=COLUMNS)
 

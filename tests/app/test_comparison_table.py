@@ -97,13 +97,15 @@ def test_comparison_equals_lme4s_anova_with_the_users_names():
     assert shown.iloc[0, -3:].tolist() == ["", "", ""]
 
 
-def test_cells_are_those_lme4_prints():
-    """Three named models: every row of R's printed anova table, cell by cell."""
-    ref = load_reference("lrt_sleepstudy_named")
+@pytest.mark.parametrize("name", ["lrt_sleepstudy_named", "lrt_sleepstudy_same_npar"])
+def test_cells_are_those_lme4_prints(name):
+    """Named models (three nested; two with as many parameters, no p-value): every row of R's printed anova
+    table, cell by cell."""
+    ref = load_reference(name)
     models = tuple(fitted(f) for f in ref["formulas"])
-    table = comparison_job(ComparisonRequest((1, 2, 3), tuple(ref["names"]), models=models))
-    shown = format_comparison(table)
-    printed = [line.split() for line in ref["printed"][-3:]]
+    pins = tuple(range(1, len(models) + 1))
+    shown = format_comparison(comparison_job(ComparisonRequest(pins, tuple(ref["names"]), models=models)))
+    printed = [line.split() for line in ref["printed"][-len(models) :]]
     for row, line in zip(shown.itertuples(index=False), printed):
         cells = [cell for cell in row if cell]
         expected = line if len(line) < 9 else line[:8] + [" ".join(line[8:])]

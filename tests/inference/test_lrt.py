@@ -76,6 +76,18 @@ def test_keywords_label_rows_as_lme4s_object_names():
         np.testing.assert_allclose(table[ours].to_numpy(dtype=float), expected, rtol=1e-6, err_msg=ours)
 
 
+def test_models_with_as_many_parameters_get_no_p_value():
+    """lme4's anova(no_days, uncorrelated), 5 parameters each: rows in the order given, Chisq from the
+    log-likelihoods, Df 0 and no p-value (NA in R)."""
+    ref = load_reference("lrt_sleepstudy_same_npar")
+    models = {name: fitted(f, ref["data"]) for name, f in zip(ref["names"], ref["formulas"])}
+    table = anova(**models)
+    assert list(table.index) == ref["rownames"]
+    for ours, theirs in REFERENCE_COLUMNS.items():
+        expected = np.array([np.nan if v is None else v for v in ref[theirs]], dtype=float)
+        np.testing.assert_allclose(table[ours].to_numpy(dtype=float), expected, rtol=1e-6, err_msg=ours)
+
+
 def test_any_text_labels_a_row():
     """The app labels rows with formulas: any string works, through a dict or names=."""
     small = fitted("Reaction ~ Days + (1 | Subject)", "sleepstudy")
