@@ -247,6 +247,9 @@ def intervals_server(input, output, session, outcome, state, shown=lambda: True)
         traced = zeta_outcome()
         req(traced.ok and traced.value.profile is not None)
         profiled = ready(profile_outcome)
+        if profiled is None and profile_request() is not None:
+            # The new level's interval ends are coming: keep the plot (dimmed) rather than draw it twice.
+            req(False, cancel_output="progress")
         if profiled is not None and profiled.ok and profiled.value.intervals is not None:
             level, intervals = profiled.request[2], profiled.value.intervals
         else:
