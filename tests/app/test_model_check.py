@@ -194,3 +194,30 @@ def test_an_influence_that_was_not_computed_says_why_in_its_plot():
     assert figure.data == () and "not computed" in figure.layout.title.text
     text = figure.layout.annotations[0].text
     assert text == "Influence needs one refit per level: &lt;s&gt; has<br>2972 levels (at most 1000)."
+
+
+def test_names_from_data_reach_every_figure_as_text():
+    """Response, predictor, grouping column and levels written as markup show escaped, never as markup."""
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(6), 6)
+    data = pd.DataFrame(
+        {
+            "<b>y</b>": rng.normal(size=36) + rng.normal(size=6)[g],
+            "x&z": rng.normal(size=36),
+            "w": rng.normal(size=36),
+            "<g>": [f"<a href=x>{i}" for i in g],
+        }
+    )
+    m = lmmcore.fit("`<b>y</b>` ~ `x&z` + w + (1 | `<g>`)", data)
+    (group,) = m.ngroups
+    checked, influence = check_job(m, 1), influence_job(m, group)
+    figures = [
+        fig.ppc_figure(checked),
+        fig.qq_ranef_figure(checked.ranef_qq),
+        fig.influence_figure(influence.cooks, group),
+        fig.collinearity_figure(checked.vif),
+    ]
+    for figure in figures:
+        text = figure.to_json()
+        assert "<b>" not in text and "<a href" not in text and "<g>" not in text and "x&z" not in text
+        assert "&lt;" in text or "x&amp;z" in text
