@@ -75,7 +75,8 @@ class PoolingView:
         slope``: the fitted coefficients with every other column of the fixed part held at the level's
         mean (see :func:`pooling_lines`).
     points : DataFrame
-        The rows the model used: ``level``, the response (model scale) as ``y`` and every line predictor.
+        The rows the model used: ``level``, the response (model scale) as ``y``, every line predictor and,
+        for each, the response adjusted for its line (column :func:`adjusted`).
     response : str
         The response's name.
     """
@@ -160,6 +161,26 @@ def _mean_ratio(X: np.ndarray, k: int, level_of_row: np.ndarray, levels: list) -
     return ratio.reindex(levels).fillna(0.0).to_numpy()
 
 
+def adjusted(x: str) -> str:
+    """The column of :attr:`PoolingView.points` holding the response adjusted for the line over ``x``."""
+    return f"adjusted for {x}"
+
+
+def adjusted_response(estimates, lines, design, level_of_row, x: str, x_values) -> np.ndarray:
+    """The response with the other predictors moved to their group's mean, as the lines hold them: each
+    row's partial-pooling residual added to its group's partial-pooling line,
+    ``y - X_i c_L + (intercept_L + slope_L x_i)``; the response itself when ``x`` is the only predictor."""
+    partial = estimates[estimates["method"] == "partial"]
+    coefficients = partial.pivot(index="level", columns="term", values="estimate")[list(design.fixed_names)]
+    per_row = coefficients.reindex(level_of_row).to_numpy()
+    line = lines[(lines["predictor"] == x) & (lines["method"] == "partial")].set_index("level")
+    at_x = (
+        line["intercept"].reindex(level_of_row).to_numpy()
+        + line["slope"].reindex(level_of_row).to_numpy() * x_values
+    )
+    return design.y - np.einsum("ij,ij->i", design.X, per_row) + at_x
+
+
 def pooling_job(request: PoolingRequest) -> PoolingView | StudyFailure:
     """``lmmcore.pooling`` of the fitted model on ``request.group`` (no refit), and the lines of every
     predictor."""
@@ -178,6 +199,7 @@ def pooling_job(request: PoolingRequest) -> PoolingView | StudyFailure:
     points = pd.DataFrame({"level": level_of_row, "y": design.y})
     for x in predictors:
         points[x] = used[x].to_numpy(dtype=float)
+        points[adjusted(x)] = adjusted_response(estimates, lines, design, level_of_row, x, points[x])
     return PoolingView(
         group=request.group,
         levels=tuple(str(v) for v in term.levels),

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from explorer.figures import pooling as fig
-from explorer.study_jobs import PoolingRequest, StudyFailure, line_predictors, pooling_job
+from explorer.study_jobs import PoolingRequest, StudyFailure, adjusted, line_predictors, pooling_job
 
 import lmmcore
 from lmmcore.datasets import load
@@ -58,6 +58,18 @@ def test_lines_are_the_coefficients_with_the_other_predictor_at_the_group_mean(b
             assert by_n["slope"] == pytest.approx(coef.loc[level, "N"], rel=1e-12)
 
 
+def test_points_are_moved_to_the_groups_mean_of_the_other_predictors(biomass_view):
+    """Over Temp, a point is y - N's coefficient x (N - the site's mean N): it lies around the lines, which
+    hold N at that mean. With one predictor the points are the data."""
+    data = load("biomass")
+    points = biomass_view.points
+    mean_n = data.groupby("Site")["N"].transform("mean").to_numpy()
+    expected = data["Biomass"].to_numpy() - biomass_view.population["N"] * (data["N"].to_numpy() - mean_n)
+    np.testing.assert_allclose(points[adjusted("Temp")], expected, rtol=1e-6)
+    one = view_of("Reaction ~ Days + (Days | Subject)", "sleepstudy", "Subject")
+    np.testing.assert_allclose(one.points[adjusted("Days")], one.points["y"], rtol=1e-12)
+
+
 def test_an_interaction_with_the_predictor_enters_its_slope():
     """Temp * N: the slope over Temp is Temp + (Temp:N) x mean N of the group."""
     data = load("biomass")
@@ -87,7 +99,7 @@ def test_grid_draws_each_group_with_points_and_three_lines(biomass_view):
     for k, level in enumerate(levels):
         points, *method_lines = figure.data[4 * k : 4 * k + 4]
         mine = biomass_view.points[biomass_view.points["level"] == level]
-        np.testing.assert_array_equal(points.y, mine["y"].to_numpy())
+        np.testing.assert_array_equal(points.y, mine[adjusted("Temp")].to_numpy())
         for trace, method in zip(method_lines, ("complete", "none", "partial")):
             line = lines.loc[("Temp", level, method)]
             np.testing.assert_allclose(trace.x, [x.min(), x.max()])

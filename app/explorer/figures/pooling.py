@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..study_jobs import adjusted
 from .style import GRID, STYLE, TITLE, axis_refs, grid_layout
 from .text import plain, plain_all
 
@@ -51,7 +52,8 @@ def shown_levels(view, selected) -> list[str]:
 
 
 def pooling_grid(view, x: str, levels: list[str]) -> go.Figure:
-    """One small panel per group: its points and the three pooling lines over ``x``."""
+    """One small panel per group: its points (adjusted to the group's mean of the other predictors, as the
+    lines are) and the three pooling lines over ``x``."""
     cols = min(MAX_COLUMNS, max(1, len(levels)))
     rows = -(-len(levels) // cols)
     layout = grid_layout(
@@ -72,7 +74,7 @@ def pooling_grid(view, x: str, levels: list[str]) -> go.Figure:
     traces = []
     for k, level in enumerate(levels):
         mine = points[points["level"] == level]
-        traces.append(_points_trace(mine[x], mine["y"], level).update(**axis_refs(k)))
+        traces.append(_points_trace(mine[x], mine[adjusted(x)], level).update(**axis_refs(k)))
         for method in ("complete", "none", "partial"):
             line = lines.loc[(level, method)]
             traces.append(

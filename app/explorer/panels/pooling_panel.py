@@ -54,7 +54,8 @@ def pooling_ui():
                 "Complete pooling (grey dashes) fits one line to all groups; no pooling (blue dots) fits "
                 "each group alone; partial pooling (red), the mixed model, lies between them: closer to "
                 "the complete-pooling line for groups with few or noisy points. Other predictors are "
-                "held at the group's mean.",
+                "held at the group's mean, and the points moved there with them (their residuals around "
+                "the red line); with one predictor they are the data.",
                 class_="small text-muted lmm-hint",
             ),
             output_plotly("shrinkage", height="480px"),
