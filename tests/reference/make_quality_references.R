@@ -137,6 +137,9 @@ quality_reference("q_penicillin", "Penicillin", "diameter ~ 1 + (1 | plate) + (1
 quality_reference("q_pastes", "Pastes", "strength ~ 1 + (1 | batch/cask)", c("batch", "cask", "sample"))
 quality_reference("q_factorial", "factorial_covariate.csv", "y ~ A * B + x + (1 + x | subject)",
                   c("subject", "A", "B"))
+# rank deficient: the empty cell's column Aa2:Bb3 is dropped, A:B keeps one column
+quality_reference("q_factorial_missing_cell", "factorial_missing_cell.csv", "y ~ A * B + x + (1 | subject)",
+                  c("subject", "A", "B"))
 
 influence_reference("i_sleep", "sleepstudy", "Reaction ~ Days + (Days | Subject)", "Subject", "Subject")
 influence_reference("i_sleep_ml", "sleepstudy", "Reaction ~ Days + (1 | Subject)", "Subject", "Subject",
