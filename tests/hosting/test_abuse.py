@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 from shiny.pytest import create_app_fixture
 
+from benchmarks.load_test import LARGE
 from tests.hosting.sessions import DEFAULT_STATUS, all_outputs_visible, answers, fitted, plain_text, run
 from tests.hosting.shiny_client import ShinyClient, capture_init
 
@@ -255,3 +258,42 @@ def test_a_forged_restore_link_cannot_reach_outside_the_share_store(app, init):
         return alive
 
     run(scenario())  # the forged session may be refused; the app must keep serving others
+
+
+def _busiest_worker(app_pid: int):
+    """The app's descendant using the most CPU over half a second (the worker running the large fit)."""
+    descendants = psutil.Process(app_pid).children(recursive=True)
+    children = [p for p in descendants if "resource_tracker" not in p.cmdline()[-1]]
+    for child in children:
+        child.cpu_percent(None)
+    time.sleep(0.5)
+    return max(children, key=lambda child: child.cpu_percent(None), default=None)
+
+
+def test_a_killed_worker_fails_only_its_own_fit(app, init):
+    async def scenario():
+        client, bystander = await fitted(app.url, init), await fitted(app.url, init)
+        await client.update(LARGE)
+        await client.wait_for(lambda c: "Fitting" in plain_text(c, "fit-status"), 120)
+        await asyncio.sleep(1.0)
+        worker = await asyncio.to_thread(_busiest_worker, app.proc.pid)
+        assert worker is not None
+        worker.kill()
+        waited = await answers(bystander)  # another user's fits go on
+
+        # The killed fit is retried once, or ends with a message and a Retry button.
+        def ended(c):
+            status = plain_text(c, "fit-status")
+            return "1000000 observations" in status or "Retry" in status
+
+        await client.wait_for(ended, 240)
+        status = plain_text(client, "fit-status")
+        await client.update({"data-source": "examples"})
+        await client.wait_for(lambda c: DEFAULT_STATUS in plain_text(c, "fit-status"), 120)
+        await client.close()
+        await bystander.close()
+        return waited, status
+
+    waited, status = run(scenario())
+    print(f"after the kill: {status!r}; bystander answered in {waited:.2f} s")
+    assert waited < BYSTANDER_SECONDS
