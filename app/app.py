@@ -1,6 +1,6 @@
 """LMM Explorer: a Shiny dashboard over lmmcore.
 
-Run from the repository root: ``python -m shiny run --host 0.0.0.0 --port 8000 app/app.py``. The first page
+Run from the repository root: ``python -m shiny run --host 127.0.0.1 --port 8000 app/app.py``. The first page
 shows the seed tutorial's own biomass draw (bundled; lme4's reference ``biomass_seed``) fitted with
 ``Biomass ~ Temp + N + (1 + Temp | Site)`` by REML; the Simulate source makes new draws of that design.
 """
