@@ -40,9 +40,8 @@ class Dataset:
     """A data frame in use (typed as the model sees it), where it came from, and the model suggested for
     it.
 
-    ``key`` identifies the data including their column types (a type change refits); ``origin`` identifies
-    the source without the types (a typed formula survives a type change). ``columns`` describes each
-    column as read, ``overrides`` the types the user set.
+    ``key`` identifies the data including their column types (a type change refits). ``columns`` describes
+    each column as read, ``overrides`` the types the user set.
     """
 
     frame: pd.DataFrame
@@ -52,8 +51,6 @@ class Dataset:
     columns: tuple[ColumnInfo, ...] = ()
     overrides: tuple[tuple[str, str], ...] = ()
     suggestion_reason: str = ""
-    origin: tuple = ()
-    sheets: tuple[str, ...] = ()
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -90,15 +87,20 @@ def simulation_columns(frame: pd.DataFrame, n_sites: int) -> tuple[ColumnInfo, .
     )
 
 
+def simulation_key(clean: dict) -> tuple:
+    """What identifies a draw: its checked parameters."""
+    return ("simulate", *sorted(clean.items()))
+
+
 def simulated(params: dict) -> Dataset:
     """A draw of the seed's biomass design; the key is the parameters themselves."""
     clean = check_simulation(params)
     frame = engine.simulate(**clean)
     design = f"{clean['n_sites']} sites x {clean['n_per_site']} samples"
     label = f"Simulated biomass: {design}, seed {clean['seed']}"
-    key = ("simulate", *sorted(clean.items()))
+    key = simulation_key(clean)
     columns = simulation_columns(frame, clean["n_sites"])
-    return Dataset(frame, key, label, engine.DEFAULT_FORMULA, columns, origin=key)
+    return Dataset(frame, key, label, engine.DEFAULT_FORMULA, columns)
 
 
 @lru_cache(maxsize=8)
@@ -107,6 +109,4 @@ def example(name: str) -> Dataset:
     info = engine.describe_example(name)
     frame = engine.load_example(name)
     key = ("example", name)
-    return Dataset(
-        frame, key, f"{name}: {info.description}", info.formula, describe_columns(frame), origin=key
-    )
+    return Dataset(frame, key, f"{name}: {info.description}", info.formula, describe_columns(frame))

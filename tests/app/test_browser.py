@@ -25,6 +25,21 @@ pytestmark = pytest.mark.browser
 
 app = create_app_fixture("../../app/app.py", timeout_secs=60)
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _generous_fit_budget():
+    """InstEval's fit takes ~3 s on a quiet machine but can pass the default 30 s budget when the shared
+    machine runs several test suites; these tests are about what a user sees, not about the budget. Set
+    while this module's app starts (autouse: before the app fixture), restored after."""
+    name, old = "LMM_FIT_BUDGET_SECONDS", os.environ.get("LMM_FIT_BUDGET_SECONDS")
+    os.environ[name] = "300"
+    yield
+    if old is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = old
+
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"
 DEFAULT = "Biomass ~ Temp + N + (1 + Temp | Site)"
 FIT_TIMEOUT = 60_000  # ms; the machine is shared, a fit normally takes well under a second
@@ -62,6 +77,33 @@ def _criterion(page: Page) -> str:
     return page.locator("#summary-crit").inner_text()
 
 
+def _expect_selectize(page: Page, input_id: str, choices=None, selected=None) -> None:
+    """Wait until a selectize input offers ``choices`` (in order) and holds ``selected`` (in any order:
+    selectize keeps the order of clicks)."""
+    page.wait_for_function(
+        """([id, choices, selected]) => {
+        const s = document.getElementById(id)?.selectize; if (!s) return false;
+        const offered = Object.keys(s.options), held = [...s.items].sort();
+        return (choices === null || JSON.stringify(offered) === JSON.stringify(choices))
+          && (selected === null || JSON.stringify(held) === JSON.stringify([...selected].sort())); }""",
+        arg=[input_id, choices, selected],
+    )
+
+
+def _table_column(page: Page, selector: str, column: str) -> dict[str, str]:
+    """A table's column as shown: first cell of each row -> the text under ``column``."""
+    page.wait_for_function(f"document.querySelector('{selector} table tbody tr') !== null")
+    return page.evaluate(
+        """([sel, col]) => { const t = document.querySelector(sel + ' table');
+        const heads = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
+        const i = heads.indexOf(col); const out = {};
+        for (const r of t.querySelectorAll('tbody tr')) {
+          const c = [...r.children].map(x => x.innerText.trim()); out[c[0]] = c[i]; }
+        return out; }""",
+        [selector, column],
+    )
+
+
 def _has_plot(page: Page, output_id: str) -> bool:
     return page.evaluate(
         "id => { const p = document.querySelector('#' + id + ' .js-plotly-plot');"
@@ -91,10 +133,9 @@ def test_first_load_shows_the_seed_tutorial_fit_with_lme4s_numbers(page: Page, a
     expect(page.locator("#summary-summary_text")).to_contain_text(
         f"REML criterion at convergence: {lme4['criterion']:.1f}"
     )
-    fixed = page.locator("#summary-fixed")
+    shown = _table_column(page, "#summary-fixed", "Estimate")
     for name, estimate in lme4["fixef"].items():
-        expect(fixed).to_contain_text(f"{estimate:.5g}")
-        expect(fixed).to_contain_text(name)
+        assert float(shown[name]) == pytest.approx(estimate, rel=1e-4), name  # 5 significant digits shown
     page.screenshot(path=shots / "1_summary.png", full_page=True)
 
     page.get_by_role("tab", name="Diagnostics").click()
@@ -155,10 +196,10 @@ def test_intercept_only_structure_refits(page: Page, app, shots):
 def test_upload_sleepstudy_fit_lme4_model_and_survive_bad_input(page: Page, app, shots, tmp_path):
     page.goto(app.url)
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
-    page.get_by_role("tab", name="Upload CSV").click()
+    page.get_by_role("tab", name="Upload", exact=True).click()
     page.locator("#data-upload").set_input_files(str(DATA_DIR / "sleepstudy.csv"))
     expect(page.locator("#data-upload_message")).to_contain_text("180 rows x 3 columns", timeout=FIT_TIMEOUT)
-    controller.InputText(page, "model-formula").expect_value("Reaction ~ 1 + (1 | Subject)")
+    controller.InputText(page, "model-formula").expect_value("Reaction ~ Days + (1 | Subject)")
 
     formula = page.locator("#model-formula")
     formula.fill("Reaction ~ Days + (Days | Subject)")
@@ -172,7 +213,7 @@ def test_upload_sleepstudy_fit_lme4_model_and_survive_bad_input(page: Page, app,
     broken = tmp_path / "broken.csv"
     broken.write_bytes(b"PK\x03\x04\x00\x00\x00 this is a zip, not a table")
     page.locator("#data-upload").set_input_files(str(broken))
-    expect(page.locator("#data-upload_message")).to_contain_text("not a CSV file", timeout=FIT_TIMEOUT)
+    expect(page.locator("#data-upload_message")).to_contain_text("not a readable .xlsx", timeout=FIT_TIMEOUT)
     expect(page.locator("#data-upload_message")).to_contain_text("did not change")
     expect(page.locator("#summary-crit")).to_contain_text("1743.6")
 
@@ -255,9 +296,9 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     page.goto(app.url)
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
     formula = controller.InputText(page, "model-formula")
-    controller.InputCheckboxGroup(page, "model-fixed").expect_choices(["Temp", "N", "Site"])  # no response
+    _expect_selectize(page, "model-fixed", choices=["Temp", "N", "Site"])  # no response
 
-    controller.InputCheckboxGroup(page, "model-interactions").set(["Temp:N"])
+    controller.InputSelectize(page, "model-interactions").set(["Temp:N"])
     formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp | Site)", timeout=FIT_TIMEOUT)
     controller.InputSelect(page, "model-re1_struct").set("uncorrelated")
     formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp || Site)", timeout=FIT_TIMEOUT)
@@ -270,7 +311,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
 
     page.locator("#model-formula").fill("Biomass ~ N + (1 | Site)")
     page.locator("#model-formula").press("Enter")
-    controller.InputCheckboxGroup(page, "model-fixed").expect_selected(["N"], timeout=FIT_TIMEOUT)
+    _expect_selectize(page, "model-fixed", selected=["N"])
     controller.InputSelect(page, "model-re1_struct").expect_selected("intercept")
     controller.InputRadioButtons(page, "model-method").set("ML")
     expected = lmmcore.fit("Biomass ~ N + (1 | Site)", lmmcore.datasets.load("biomass"), reml=False)
@@ -279,11 +320,11 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     )
     formula.expect_value("Biomass ~ N + (1 | Site)")
 
-    # Terms typed in another order than the checkboxes: read back, never rewritten.
+    # Terms typed in another order than the options: read back, never rewritten.
     typed = "Biomass ~ N + Temp + N:Temp + (1 | Site)"
     page.locator("#model-formula").fill(typed)
     page.locator("#model-formula").press("Enter")
-    controller.InputCheckboxGroup(page, "model-interactions").expect_selected(["Temp:N"], timeout=FIT_TIMEOUT)
+    _expect_selectize(page, "model-interactions", selected=["Temp:N"])
     page.wait_for_timeout(ECHO_WAIT_MS)  # past any echo of the controls: the typed model stays as typed
     formula.expect_value(typed)
     page.screenshot(path=shots / "10_builder.png", full_page=True)
@@ -302,7 +343,7 @@ def test_singular_fit_and_dropped_rows_are_warned_next_to_their_tables(page: Pag
     page.set_viewport_size({"width": 1600, "height": 1000})
     page.goto(app.url)
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
-    page.get_by_role("tab", name="Upload CSV").click()
+    page.get_by_role("tab", name="Upload", exact=True).click()
     page.locator("#data-upload").set_input_files(str(path))
     controller.InputText(page, "model-formula").expect_value("y ~ 1 + (1 | g)", timeout=FIT_TIMEOUT)
     expect(page.locator("#summary-random_warnings")).to_contain_text("Singular fit", timeout=FIT_TIMEOUT)

@@ -15,7 +15,7 @@ from shiny import module, reactive, render, req, ui
 from shiny.bookmark import restore_input
 from shiny.module import resolve_id
 
-from .. import datasets, engine, inputs
+from .. import compute, datasets, engine, inputs
 from ..csv_upload import UploadError, max_upload_bytes
 from ..tables.column_table import column_table, flagged_codes
 from ..upload.column_types import FACTOR, KIND_LABELS, MAX_OVERRIDES_TEXT
@@ -31,6 +31,7 @@ SHEET_LABEL = "Sheet (Excel workbooks)"
 TYPES_LABEL = "Column types"
 MISSING_ID = "missing"
 HEAD_ROWS = 8
+SIMULATION_BUDGET = 60.0
 HEAD_COLUMNS = 50
 
 
@@ -114,6 +115,17 @@ def data_preview_ui():
 
 def _message(text: str | None, kind: str = "danger"):
     return ui.div(text, class_=f"alert alert-{kind} py-1 px-2 small lmm-message") if text else None
+
+
+async def simulate(params: dict) -> datasets.Dataset | str:
+    """A draw in a compute worker (a million-row draw takes seconds: never on the event loop), in the
+    lane its size belongs to; a message if it fails."""
+    rows = int(params["n_sites"]) * int(params["n_per_site"])
+    job = compute.submit(datasets.simulated, params, lane=compute.lane_for(rows), budget=SIMULATION_BUDGET)
+    try:
+        return await job.result()
+    except compute.TaskError as err:
+        return str(err)
 
 
 def upload_request(file_value, sheet, missing, overrides) -> UploadRequest | str | None:
@@ -208,12 +220,42 @@ def data_server(input, output, session):
         good_upload.set(done.dataset)
 
     @reactive.calc
-    def simulation_attempt() -> datasets.Dataset | str:
-        params = {name: input[name]() for name in _SIM_LABELS}
+    def simulation_params() -> dict | str:
         try:
-            return datasets.simulated(params)
-        except (ValueError, engine.LmmError) as err:
+            return datasets.check_simulation({name: input[name]() for name in _SIM_LABELS})
+        except ValueError as err:
             return str(err)
+
+    @reactive.extended_task
+    async def simulate_task(params: dict) -> datasets.Dataset | str:
+        return await simulate(params)
+
+    @reactive.effect
+    def _simulate():
+        params = simulation_params()
+        if input.source() != "simulate" or isinstance(params, str):
+            return
+        with reactive.isolate():
+            status = simulate_task.status()
+            done = simulate_task.result() if status == "success" else None
+        if isinstance(done, datasets.Dataset) and done.key == datasets.simulation_key(params):
+            return  # this draw is already here (back to the Simulate tab)
+        if status == "running":
+            simulate_task.cancel()
+        simulate_task.invoke(params)
+
+    @reactive.calc
+    def simulation_attempt() -> datasets.Dataset | str:
+        """The draw of the current parameters, a message, or (while it is drawn) Shiny's silent wait."""
+        params = simulation_params()
+        if isinstance(params, str):
+            return params
+        done = simulate_task.result() if simulate_task.status() == "success" else None
+        if isinstance(done, datasets.Dataset) and done.key == datasets.simulation_key(params):
+            return done
+        if isinstance(done, str) and simulate_task.status() == "success":
+            return done
+        req(False, cancel_output="progress")
 
     @reactive.calc
     def attempt() -> datasets.Dataset | str:

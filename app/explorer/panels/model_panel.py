@@ -438,7 +438,8 @@ def model_server(input, output, session, dataset, fit_error):
         if not state.response or not variables(state) <= set(offered.columns):
             return  # the late echo of a push made for other data, or cleared controls: not a user's choice
         if canonical(state) != canonical(representable(text, offered)):
-            write_formula(compose(state), data)
+            # written in the order of the choices (selectize reports the order of clicks)
+            write_formula(compose(_in_choice_order(state, offered)), data)
 
     @reactive.effect
     @reactive.event(input.response, ignore_init=True)

@@ -51,6 +51,4 @@ def typed_dataset(read: ReadUpload, overrides_text: str) -> Dataset:
         columns=read.columns,
         overrides=settings,
         suggestion_reason=suggestion.reason,
-        origin=read.origin,
-        sheets=read.table.sheets,
     )
