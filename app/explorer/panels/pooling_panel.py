@@ -11,11 +11,14 @@ import asyncio
 from dataclasses import replace
 
 from shiny import module, reactive, render, req, ui
+from shiny.bookmark import restore_input
+from shiny.module import resolve_id
 
 from .. import compute
 from ..figures.pooling import MAX_ALL_LEVELS, pooling_grid, shown_levels, shrinkage_figure
 from ..inputs import InputError, choice, choices
 from ..plotly_output import output_plotly, render_plotly
+from ..share.restore import restored_choices
 from ..study_jobs import PoolingRequest, PoolingView, StudyFailure, pooling_job
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
@@ -36,12 +39,13 @@ def pooling_ui():
         ui.output_ui("no_fit"),
         ui.div(
             ui.layout_columns(
-                ui.input_select("group", GROUP_LABEL, choices=[]),
-                ui.input_select("x", X_LABEL, choices=[]),
+                # a shared link's values offered until the server fills the choices (else dropped)
+                ui.input_select("group", GROUP_LABEL, choices=restored_choices("group")),
+                ui.input_select("x", X_LABEL, choices=restored_choices("x")),
                 ui.input_selectize(
                     "levels",
                     LEVELS_LABEL,
-                    choices=[],
+                    choices=_restored_levels("levels"),
                     multiple=True,
                     options={"placeholder": f"all up to {MAX_ALL_LEVELS}, else 12 spread over the range"},
                 ),
@@ -67,6 +71,12 @@ def pooling_ui():
             id=module.resolve_id("content"),
         ),
     )
+
+
+def _restored_levels(id: str) -> list[str]:
+    """The groups a shared link restores (several: :func:`restored_choices` takes one name)."""
+    value = restore_input(resolve_id(id), None)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
 
 
 def _kept(chosen, allowed) -> list[str] | str | None:
