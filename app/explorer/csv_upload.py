@@ -144,6 +144,7 @@ def _numbers_or_logicals(column: pd.Series, decimal: str) -> pd.Series | None:
 
 
 SNIFF_LINES = 20
+MAX_LINE_CHARS = 4_000_000
 
 
 def _sample(text: str) -> str:
@@ -152,8 +153,13 @@ def _sample(text: str) -> str:
     if len(text) <= SNIFF_CHARS:
         return text
     end = 0
-    for _ in range(SNIFF_LINES + 1):
-        end = text.find("\n", end) + 1
+    for line in range(1, SNIFF_LINES + 2):
+        start, end = end, text.find("\n", end, end + MAX_LINE_CHARS) + 1
+        if end == 0 and len(text) - start > MAX_LINE_CHARS:
+            raise UploadError(
+                f"Line {line} is longer than {MAX_LINE_CHARS // 10**6} million characters: check the file "
+                "is a table with one row per line."
+            )
         if end == 0:
             return text
     end = max(end, text.rfind("\n", 0, SNIFF_CHARS) + 1)
@@ -237,18 +243,27 @@ def read_csv_upload(
     check_size(len(raw), max_bytes)
     if not raw.strip():
         raise UploadError("The file is empty: upload a CSV file with a header row and data rows.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UploadError(
+            "The file is saved as UTF-16 text: save it as UTF-8 (or Latin-1) CSV and upload again."
+        )
     if b"\x00" in raw[:4096]:
         raise UploadError(
             "This is not a CSV file (it looks binary, e.g. an Excel workbook): "
             "save it as CSV and upload again."
         )
     text, encoding = decode(raw)
-    reading = _best_reading(text, missing)
-    sample = _sample(text)
-    if reading is None or reading[0].shape[1] < 2:
-        _check_rows(sample, _candidate_delimiters(sample))
-    else:
-        _check_rows(sample, [reading[1]])
+    try:
+        reading = _best_reading(text, missing)
+        sample = _sample(text)
+        if reading is None or reading[0].shape[1] < 2:
+            _check_rows(sample, _candidate_delimiters(sample))
+        else:
+            _check_rows(sample, [reading[1]])
+    except csv.Error as err:  # a field past the csv module's limit (a 20 MB line)
+        raise UploadError(
+            f"A value is too long to be data ({err}): check the file is a table with one row per line."
+        ) from err
     if reading is None:
         raise UploadError("This is not a readable CSV file: use a header row and , ; or tab between values.")
     frame, delimiter, decimal = reading

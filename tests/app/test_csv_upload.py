@@ -139,3 +139,35 @@ def test_empty_cells_with_decimal_commas_and_logicals():
     assert frame["x"].isna().tolist() == [True, False, False]
     assert frame["x"].tolist()[1:] == [3.5, 1.0]
     assert frame["flag"].isna().tolist() == [False, True, False]
+
+
+# ----- issue 9's malformed files: each a message, quickly -----
+
+
+def test_utf16_says_how_to_save_it():
+    with pytest.raises(UploadError, match="UTF-16"):
+        read_csv_upload("y,g\n1,a\n2,b\n".encode("utf-16"))
+
+
+def test_a_line_of_20_mb_is_refused_before_parsing():
+    raw = b"y,g\n1," + b"a" * (20 * 2**20) + b"\n2,b\n"
+    with pytest.raises(UploadError, match="Line 2 is longer than 4 million characters"):
+        read_csv_upload(raw)
+
+
+def test_a_field_past_the_csv_modules_limit_is_a_message():
+    raw = b"y,g\n" + b"1,a\n" * 3 + b'2,"' + b"b" * 200_000 + b'"\n'
+    with pytest.raises(UploadError, match="A value is too long to be data"):
+        read_csv_upload(raw)
+
+
+def test_quotes_with_newlines_stay_inside_their_field():
+    parsed = read_csv_upload(b'y,g,note\n1,a,"line 1\nline 2"\n2,b,"x"\n3,a,"y"\n')
+    assert parsed.frame.shape == (3, 3)
+    assert parsed.frame["note"].iloc[0] == "line 1\nline 2"
+
+
+def test_a_hundred_thousand_levels_read():
+    rows = "".join(f"{i % 7},lev{i}\n" for i in range(100_000))
+    parsed = read_csv_upload(("y,g\n" + rows).encode())
+    assert parsed.frame["g"].nunique() == 100_000
