@@ -476,7 +476,10 @@ def model_server(input, output, session, dataset, fit_error):
     @reactive.calc
     def model() -> ModelChoice:
         text = formula()
-        reml = input.method() == "REML"
+        try:
+            reml = inputs.choice(input.method(), "Criterion (REML or ML)", ("REML", "ML")) == "REML"
+        except inputs.InputError as err:
+            return ModelChoice(text, True, str(err))
         try:
             engine.parse_formula(text)
         except engine.LmmError as err:
