@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import weakref
 from pathlib import Path
 
 import plotly
@@ -96,6 +97,17 @@ def output_plotly(id: str, height: str = "380px") -> Tag:
     )
 
 
+# The figures each session was last sent, per output: the report takes the other panels' plots of the fit
+# on screen from here (exactly what the user saw), without rebuilding them. Gone with the session.
+_shown: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def shown_figures(session, fit_tag: str) -> dict[str, str]:
+    """Output id -> figure JSON of the plots last sent to ``session`` that show the fit ``fit_tag``."""
+    sent = _shown.get(session.root_scope(), {})
+    return {output: figure for output, (tag, figure) in sent.items() if tag == fit_tag}
+
+
 class render_plotly(Renderer[tuple[go.Figure, str]]):
     """Render ``(figure, tag)``; ``tag`` names the fit the figure shows (kept as ``data-fit`` for tests)."""
 
@@ -103,5 +115,12 @@ class render_plotly(Renderer[tuple[go.Figure, str]]):
         return output_plotly(self.output_id)
 
     async def transform(self, value: tuple[go.Figure, str]) -> Jsonifiable:
+        from shiny.session import get_current_session
+
         figure, fit_tag = value
-        return {"figure": figure.to_json(), "fit": fit_tag}
+        text = figure.to_json()
+        session = get_current_session()
+        if session is not None:
+            output = str(session.ns(self.output_id))  # "check-ppc": the panel's module names its plots
+            _shown.setdefault(session.root_scope(), {})[output] = (fit_tag, text)
+        return {"figure": text, "fit": fit_tag}

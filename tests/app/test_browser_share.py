@@ -182,6 +182,8 @@ def test_the_report_opens_offline_with_every_plot_drawn(page: Page, app, browser
     page.goto(app.url)
     expect(page.locator(".lmm-fitted")).to_be_visible()
     criterion = page.locator("#summary-crit").inner_text()
+    page.get_by_role("tab", name="Pooling").click()  # another panel's plots, as shown, join the report
+    page.wait_for_function("document.querySelector('#pooling-shrinkage .js-plotly-plot')?.data?.length > 0")
     with page.expect_download() as download:
         page.locator("#downloads-report").click()
     report = tmp_path / download.value.suggested_filename
@@ -201,7 +203,9 @@ def test_the_report_opens_offline_with_every_plot_drawn(page: Page, app, browser
     )
     drawn = offline.evaluate("[...document.querySelectorAll('.plot')].map(p => p.data ? p.data.length : 0)")
     assert len(drawn) >= 7 and all(n > 0 for n in drawn)
-    assert criterion.split(": ")[1] in offline.locator("body").inner_text()
+    text = offline.locator("body").inner_text()
+    assert criterion.split(": ")[1] in text
+    assert "Pooling (as shown in the app)" in text
     assert [url for url in requests if not url.startswith("file:")] == []
     offline.screenshot(path=shots / "share_6_report_offline.png", full_page=True)
     context.close()

@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from explorer import engine
 from explorer.plotly_output import image_filename
@@ -155,4 +156,28 @@ def test_image_names_say_what_the_plot_shows_and_the_model():
     )
     assert (
         image_filename("Normal QQ plot: a/b", "log(y) ~ x + (1 | g)") == "normal-qq-plot-a-b_log(y)~x+(1_g)"
+    )
+
+
+def test_other_panels_plots_join_the_report_as_the_app_showed_them(default_view):
+    m, frame, provenance = default_view
+    shown = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]), layout={"title": {"text": "Shrinkage of Site"}})
+    request = ReportRequest(
+        m,
+        frame,
+        "biomass",
+        provenance,
+        ReproSpec(provenance, engine.DEFAULT_FORMULA, True),
+        shown=(("pooling-shrinkage", shown.to_json()), ("diag-resid", shown.to_json()), ("zz-new", "{}")),
+    )
+    content = report_content(request)
+    titles = [section.title for section in content.sections]
+    assert titles[4:] == ["Pooling (as shown in the app)", "zz (as shown in the app)"]  # diag is built here
+    scan = _scan(render_html(content))
+    pooled = [
+        f for f in scan.figures if f["config"]["toImageButtonOptions"]["filename"].startswith("shrinkage")
+    ]
+    assert len(pooled) == 1 and pooled[0]["figure"]["data"][0]["y"] == [3, 4]
+    assert pooled[0]["config"]["toImageButtonOptions"]["filename"] == (
+        "shrinkage-of-site_Biomass~Temp+N+(1+Temp_Site)"
     )

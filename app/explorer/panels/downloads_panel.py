@@ -18,6 +18,7 @@ from ..downloads import (
     variance_components_table,
     variance_parameter_intervals,
 )
+from ..plotly_output import shown_figures
 from ..report.content import ReportRequest
 from ..report.job import ReportOutcome, build_report, failure_page
 from .current_view import current_view, interval_settings, session_results
@@ -73,6 +74,7 @@ def downloads_server(input, output, session, outcome, dataset, state):
                 await spec(),
                 computed.intervals,
                 computed.profile,
+                tuple(shown_figures(session, current.request.tag).items()),
             )
         result = current.result
         lane = compute.lane_for(result.nobs, max((t.k for t in result.design.reterms), default=1))

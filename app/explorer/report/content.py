@@ -19,8 +19,8 @@ class ReportRequest:
     """Everything a report is built from (picklable: it is built in a worker).
 
     ``intervals``: method -> ``confint`` frame of the intervals computed in the session (Wald is added);
-    ``profile``: lmmcore's profile traces when the profile ran; ``extra``: sections other panels computed,
-    already built (title, tables, figures).
+    ``profile``: lmmcore's profile traces when the profile ran; ``shown``: (output id, figure JSON) of the
+    plots the app showed for this fit (the other panels' results, as the user saw them).
     """
 
     result: Any
@@ -30,7 +30,7 @@ class ReportRequest:
     spec: ReproSpec
     intervals: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     profile: Any = None
-    extra: tuple[Section, ...] = ()
+    shown: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Section:
     tables: tuple[tuple[str, pd.DataFrame], ...] = ()
     figures: tuple[go.Figure, ...] = ()
     notes: tuple[str, ...] = ()
+    figure_json: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,31 @@ def intervals_section(result, intervals: Mapping[str, pd.DataFrame], level: floa
     )
 
 
+# Panels whose plots the report builds itself; the others' come as the app showed them, under their tab.
+BUILT_HERE = ("diag", "ranef", "intervals")
+PANEL_TITLES = {
+    "predictions": "Predictions",
+    "pooling": "Pooling",
+    "recovery": "Recovery",
+    "check": "Model check",
+    "compare": "Compare models",
+}
+
+
+def shown_sections(shown: tuple[tuple[str, str], ...]) -> list[Section]:
+    """One section per other panel with the plots it showed, in the tabs' order."""
+    by_panel: dict[str, list[str]] = {}
+    for output_id, figure in shown:
+        panel = output_id.split("-", 1)[0]
+        if panel not in BUILT_HERE:
+            by_panel.setdefault(panel, []).append(figure)
+    order = [p for p in PANEL_TITLES if p in by_panel] + sorted(p for p in by_panel if p not in PANEL_TITLES)
+    return [
+        Section(f"{PANEL_TITLES.get(p, p)} (as shown in the app)", figure_json=tuple(by_panel[p]))
+        for p in order
+    ]
+
+
 def report_content(request: ReportRequest) -> ReportContent:
     """The report of one fit: summary, diagnostics, random effects, intervals, other panels' results,
     provenance, versions and the code that reproduces it."""
@@ -142,7 +168,7 @@ def report_content(request: ReportRequest) -> ReportContent:
             "Confidence intervals",
             lambda: intervals_section(result, request.intervals, spec.level, request.profile),
         ),
-        *request.extra,
+        *shown_sections(request.shown),
     ]
     method = "REML" if spec.reml else "ML"
     return ReportContent(

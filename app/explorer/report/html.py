@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import plotly
+import plotly.graph_objects as go
 
 from ..plotly_output import plot_config
 from .content import ReportContent, Section
@@ -28,6 +29,7 @@ pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0 .8rem}
 th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;white-space:nowrap}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+.table-wrap{overflow-x:auto;max-width:100%}
 .plot{width:100%;min-height:380px;margin:.5rem 0}.note{color:#8a6d3b;font-size:.85rem}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-size:.9rem}dt{font-weight:600}
 """
@@ -56,14 +58,25 @@ def _json_for_script(text: str) -> str:
 
 def _table(caption: str, frame: pd.DataFrame) -> str:
     body = frame.to_html(index=False, escape=True, na_rep="NA", border=0)
-    return f"<h3>{html.escape(caption)}</h3>\n{body}"
+    return f'<h3>{html.escape(caption)}</h3>\n<div class="table-wrap">{body}</div>'
 
 
 def _figure(figure, formula: str, number: int) -> str:
-    target = f"plot-{number}"
     # The figure is already validated: its own to_json, not plotly.io's (which rebuilds and revalidates it).
-    spec = '{"figure":' + figure.to_json() + ',"config":' + json.dumps(plot_config(figure, formula)) + "}"
-    height = figure.layout.height or 420
+    return _figure_html(figure.to_json(), plot_config(figure, formula), figure.layout.height, number)
+
+
+def _shown_figure(text: str, formula: str, number: int) -> str:
+    """A figure the app showed, from the JSON it was sent as."""
+    layout = json.loads(text).get("layout", {})
+    title = go.Figure(layout={"title": layout.get("title", {})})
+    return _figure_html(text, plot_config(title, formula), layout.get("height"), number)
+
+
+def _figure_html(text: str, config: dict, height, number: int) -> str:
+    target = f"plot-{number}"
+    spec = '{"figure":' + text + ',"config":' + json.dumps(config) + "}"
+    height = height or 420
     return (
         f'<div class="plot" id="{target}" style="min-height:{int(height)}px"></div>\n'
         f'<script type="application/json" class="lmm-figure" data-target="{target}">'
@@ -80,6 +93,9 @@ def _section(section: Section, formula: str, first_figure: int) -> tuple[str, in
     number = first_figure
     for figure in section.figures:
         parts.append(_figure(figure, formula, number))
+        number += 1
+    for text in section.figure_json:
+        parts.append(_shown_figure(text, formula, number))
         number += 1
     return "\n".join(parts), number
 
