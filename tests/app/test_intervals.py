@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from explorer import inference_jobs as jobs
 from explorer.figures.intervals import intervals_figure
@@ -294,3 +295,15 @@ def test_interval_table_html_shows_names_as_text_and_lme4s_na(interval_set):
     profile = interval_set.intervals["profile"].loc["Temp"]
     assert f"<td>[{profile.iloc[0]:.4g}, {profile.iloc[1]:.4g}]</td>" in html
     assert html.count("<td>NA</td>") >= 4  # Wald of the four variance parameters
+
+
+def test_figures_are_valid_plotly(interval_set, profiled, traced):
+    """The builders skip plotly.py's validation for speed; rebuilt with it, nothing is refused."""
+    from explorer.figures.fast_figure import validated
+
+    for figure in (intervals_figure(interval_set), zeta_figure(traced.profile, profiled.intervals, 0.95)):
+        assert len(validated(figure).data) == len(figure.data)
+        with pytest.raises(ValueError, match="markr"):
+            validated(
+                go.Figure({"data": [{**figure.data[0].to_plotly_json(), "markr": {}}]}, _validate=False)
+            )

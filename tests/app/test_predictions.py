@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from explorer import inference_jobs as jobs
 from explorer import prediction_grid as pg
+from explorer.figures.fast_figure import validated
 from explorer.figures.predictions import PredictionPlot, predictions_figure
 from explorer.inference_settings import MAX_SEED, band_settings, simulation_settings
 from explorer.inputs import InputError
@@ -68,6 +69,11 @@ def test_every_model_gets_a_band_equal_to_predict_band(case):
     pd.testing.assert_frame_equal(outcome.band, expected)
     np.testing.assert_array_equal(outcome.group_curves["fit"], m.predict(p.group_grid, re=True).to_numpy())
     figure = predictions_figure(_plot(p, outcome, info, group))
+    validated(figure)  # every property valid (the builder skips plotly.py's validation for speed)
+    conditional = next(t for t in figure.data if str(t.name).endswith("(conditional)"))
+    drawn = np.asarray(conditional.y, dtype=float)
+    assert np.isnan(drawn).sum() == outcome.group_curves[group].nunique() - 1  # a gap between groups
+    np.testing.assert_array_equal(np.sort(drawn[~np.isnan(drawn)]), np.sort(outcome.group_curves["fit"]))
     fits = [t for t in figure.data if t.name not in ("data",) and not str(t.name).endswith("(conditional)")]
     fits = [t for t in fits if not str(t.name).endswith((": upper", ": lower"))]
     assert len(fits) == len(p.curve_labels)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import plotly.graph_objects as go
 
 from ..tables.intervals import METHOD_LABELS, IntervalSet
+from .fast_figure import unvalidated_figure
 from .style import GRID, STYLE, TITLE
 from .text import plain
 
@@ -29,14 +29,18 @@ def _facets(intervals: IntervalSet) -> list[tuple[str, list[str]]]:
     return [(title, names) for title, names in facets if names]
 
 
-def _whiskers(frame, names: list[str], offset: float) -> tuple[list, list, list]:
+def _ends(frame) -> dict[str, tuple[float, float]]:
+    """Each row's two interval ends, read once (row lookups in a DataFrame cost ~0.1 ms each)."""
+    values = frame.iloc[:, :2].to_numpy(float)
+    return {str(name): (low, high) for name, (low, high) in zip(frame.index, values)}
+
+
+def _whiskers(ends: dict, names: list[str], offset: float) -> tuple[list, list, list]:
     """x and y of a trace of segments (None between them), and the rows drawn; rows without two finite
     ends (lme4's NA) are left out."""
     xs, ys, drawn = [], [], []
     for k, name in enumerate(names):
-        if name not in frame.index:
-            continue
-        low, high = (float(v) for v in frame.loc[name].iloc[:2])
+        low, high = ends.get(name, (math.nan, math.nan))
         if not (math.isfinite(low) and math.isfinite(high)):
             continue
         xs += [low, high, None]
@@ -46,25 +50,25 @@ def _whiskers(frame, names: list[str], offset: float) -> tuple[list, list, list]
 
 
 def _method_traces(intervals: IntervalSet, method: str, names, offset, facet: int, legend: bool):
-    frame = intervals.intervals[method]
-    xs, ys, drawn = _whiskers(frame, names, offset)
+    ends = _ends(intervals.intervals[method])
+    xs, ys, drawn = _whiskers(ends, names, offset)
     if not drawn:
         return []
     label, colour = METHOD_LABELS[method], METHOD_COLOURS[method]
     axes = {"xaxis": "x" if facet == 0 else f"x{facet + 1}", "yaxis": "y" if facet == 0 else f"y{facet + 1}"}
     positions = [names.index(n) + offset for n in drawn]
-    ends = frame.loc[drawn].iloc[:, :2].to_numpy(float)
     estimates = intervals.estimates.reindex(drawn).to_numpy(float)
+    hover = [[plain(n), *ends[n]] for n in drawn]
     return [
-        go.Scatter(
+        dict(type="scatter",
             x=xs, y=ys, mode="lines", name=label, legendgroup=method, showlegend=legend,
             legendrank=list(METHOD_LABELS).index(method),
             line={"color": colour, "width": 2.5}, hoverinfo="skip", **axes,
         ),
-        go.Scatter(
+        dict(type="scatter",
             x=estimates, y=positions, mode="markers", name=label, legendgroup=method, showlegend=False,
             marker={"color": colour, "size": 7},
-            customdata=np.column_stack([[plain(n) for n in drawn], ends]),
+            customdata=hover,
             hovertemplate="<b>%{customdata[0]}</b><br>estimate %{x:.4g}<br>"
             + f"{label}: [%{{customdata[1]:.4g}}, %{{customdata[2]:.4g}}]<extra></extra>",
             **axes,
@@ -118,4 +122,4 @@ def intervals_figure(intervals: IntervalSet) -> go.Figure:
                 legend_shown.add(method)
             traces += new
         top -= share + gap
-    return go.Figure(traces, layout)
+    return unvalidated_figure(traces, layout)

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
+from .fast_figure import unvalidated_figure
 from .style import axis_refs, grid_layout
 from .text import plain
 
@@ -65,10 +66,12 @@ def zeta_figure(profile, intervals: pd.DataFrame | None, level: float) -> go.Fig
         # grid_layout's last row can start a rounding error below 0, which plotly refuses.
         layout[key]["domain"] = [min(max(v, 0.0), 1.0) for v in layout[key]["domain"]]
     traces = []
+    points = dict(tuple(profile.traces.groupby("parameter", sort=False)))
     for k, name in enumerate(names):
-        trace = profile.trace(name)
+        trace = points[name].sort_values(name)
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=trace[name].to_numpy(float),
                 y=trace["zeta"].to_numpy(float),
                 mode="lines+markers",
@@ -87,4 +90,4 @@ def zeta_figure(profile, intervals: pd.DataFrame | None, level: float) -> go.Fig
         layout["shapes"] += _level_shapes(k, z, list(ends))
         layout["yaxis" if k == 0 else f"yaxis{k + 1}"]["title"] = {"text": "zeta" if k % cols == 0 else None}
         layout["xaxis" if k == 0 else f"xaxis{k + 1}"].update(nticks=5, tickangle=0)
-    return go.Figure(traces, layout)
+    return unvalidated_figure(traces, layout)
