@@ -4,6 +4,7 @@ uploaded data are kept, and the message of a link that could not be restored."""
 from __future__ import annotations
 
 import logging
+import time
 
 from shiny import module, reactive, render, ui
 
@@ -11,6 +12,7 @@ from ..share.bookmarks import register_serializers, share_store
 from ..share.store import PROBLEM_KEY, ShareError
 
 _log = logging.getLogger(__name__)
+SHARE_INTERVAL_SECONDS = 2.0
 _COPY_JS = (
     "navigator.clipboard.writeText(document.getElementById('lmm-share-url').value);this.textContent='Copied';"
 )
@@ -64,9 +66,16 @@ def share_server(input, output, session):
     def _restored(state) -> None:
         link_problem.set(state.values.get(PROBLEM_KEY))
 
+    last_share = [float("-inf")]
+
     @reactive.effect
     @reactive.event(input.share)
     async def _share():
+        # Each link is a folder on the server: a session makes at most one per SHARE_INTERVAL_SECONDS.
+        if time.monotonic() - last_share[0] < SHARE_INTERVAL_SECONDS:
+            ui.notification_show("A link was just made; wait a moment before making another.", duration=4)
+            return
+        last_share[0] = time.monotonic()
         try:
             await root.bookmark()
         except Exception as err:  # shiny wraps the store's ShareError in its NotifyException
