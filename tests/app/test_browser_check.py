@@ -108,6 +108,15 @@ def test_model_check_draws_every_plot_for_the_default_model_and_sleepstudy(page:
     expect(page.locator("#check-influence_task-progress")).to_contain_text("Done")
     _screens(page, shots, "check_biomass")
 
+    # every text the input-error slot ever shows while the data change (the old fit's factor is no error)
+    page.evaluate(
+        """() => { window.checkErrors = [];
+            new MutationObserver(() => {
+                const t = document.querySelector('#check-input_error').textContent.trim();
+                if (t) window.checkErrors.push(t);
+            }).observe(document.querySelector('#check-input_error'),
+                       {childList: true, subtree: true, characterData: true}); }"""
+    )
     page.get_by_role("tab", name="Examples").click()
     started = page.evaluate("performance.now()")
     controller.InputSelect(page, "data-example").set("sleepstudy")
@@ -116,6 +125,7 @@ def test_model_check_draws_every_plot_for_the_default_model_and_sleepstudy(page:
     expect(page.locator("#check-quality")).to_have_text(_quality_text("q_sleep_slopes"))
     _every_plot(page, groups=18, ranef_panels=2, vif_bars=0, not_fit=biomass_fit.pop())
     (sleep_fit,) = _fit_tags(page)
+    assert page.evaluate("window.checkErrors") == []
     # recorded, not asserted (a shared machine): from choosing the data to the last check plot drawn
     renders = "window.lmmRenders.filter(r => r.id.startsWith('check-') && r.fit === '" + sleep_fit + "')"
     drawn = page.evaluate(f"() => Math.max(...{renders}.map(r => r.t))")

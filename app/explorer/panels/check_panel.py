@@ -84,12 +84,23 @@ def check_server(input, output, session, outcome, state, shown=lambda: True):
     def groups() -> list[str]:
         return list(fitted().result.ngroups)
 
+    # The selection sent to the browser for a new fit's factors, until the select reports it back: the
+    # previous fit's factor meanwhile is no user error (no warning flashes when the data change).
+    pushed: reactive.Value[str | None] = reactive.value(None)
+
     @reactive.effect
     def _group_choices():
         names = groups()
         with reactive.isolate():
             chosen = input.group()
-        ui.update_select("group", choices=names, selected=chosen if chosen in names else names[0])
+        selected = chosen if chosen in names else names[0]
+        pushed.set(None if selected == chosen else selected)
+        ui.update_select("group", choices=names, selected=selected)
+
+    @reactive.effect
+    def _group_echo():
+        if pushed() is not None and input.group() == pushed():
+            pushed.set(None)
 
     @reactive.calc
     def seed() -> int | InputError:
@@ -99,9 +110,13 @@ def check_server(input, output, session, outcome, state, shown=lambda: True):
             return err
 
     @reactive.calc
-    def group() -> str | InputError:
+    def group() -> str | InputError | None:
+        """The validated factor, its InputError, or None while a new fit's choices are on their way."""
+        value = input.group()
+        if pushed() is not None and value != pushed():
+            return None
         try:
-            return choice(input.group(), GROUP_LABEL, groups())
+            return choice(value, GROUP_LABEL, groups())
         except InputError as err:
             return err
 
@@ -121,7 +136,7 @@ def check_server(input, output, session, outcome, state, shown=lambda: True):
     @reactive.calc
     def influence_request():
         current, chosen = current_fit(), group()
-        if current is None or isinstance(chosen, InputError):
+        if current is None or chosen is None or isinstance(chosen, InputError):
             return None
         return ("influence", current.request, chosen)
 
