@@ -69,6 +69,12 @@ def influence(m, group: str, progress=None) -> Influence:
     progress : callable, optional
         ``progress(done, total) -> bool`` as refits finish; returning False stops with
         :class:`~lmmcore.inference.executors.Cancelled`.
+
+    Raises
+    ------
+    InferenceError
+        When ``group`` is not a grouping factor of the model (the message lists those that are).  A
+        deletion that cannot be refitted is not an error: its row is NaN and ``messages`` says why.
     """
     term = _grouping_term(m, group)
     codes = _first_appearance(term.refs)
