@@ -17,7 +17,7 @@ from shiny.module import resolve_id
 
 from .. import compute, datasets, engine, inputs
 from ..csv_upload import UploadError, max_upload_bytes
-from ..tables.column_table import column_table, flagged_codes
+from ..tables.column_table import MAX_ROWS, column_table, flagged_codes
 from ..upload.column_types import FACTOR, KIND_LABELS, MAX_OVERRIDES_TEXT
 from ..upload.file_input import uploaded_file
 from ..upload.jobs import Prepared, UploadRequest, prepare
@@ -336,7 +336,8 @@ def data_server(input, output, session):
         problem = types_error.get()
         if problem:
             return _message(problem)
-        shown = f"Showing the first 500 of {len(data.columns)} columns. " if len(data.columns) > 500 else ""
+        many = len(data.columns) > MAX_ROWS
+        shown = f"The table shows the first {MAX_ROWS} of {len(data.columns):,} columns. " if many else ""
         if data.key[0] != "upload":
             return ui.p(f"{shown}Column types can be set for uploaded files.", class_="small text-muted")
         codes = flagged_codes(data.columns, data.kinds)
