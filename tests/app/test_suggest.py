@@ -70,3 +70,13 @@ def test_no_grouping_column_says_what_to_do(tmp_path):
     )
     assert data.suggested_formula == ""
     assert "grouping column" in data.suggestion_reason
+
+
+def test_among_equally_varied_columns_one_named_y_is_the_response(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(rng.normal(size=(20, 4)).round(3), columns=["a", "y", "b", "c"])
+    frame["g"] = np.repeat(list("abcde"), 4)
+    assert _suggest_for_csv(tmp_path, "ties", frame).suggested_formula == "y ~ a + b + c + (1 | g)"

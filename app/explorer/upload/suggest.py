@@ -2,7 +2,8 @@
 
 - The response is the outcome measurement: a numeric column that is neither a code, an ID (every value
   distinct whole numbers), nor a design variable with a few set values (``nitro`` 0, 0.2, 0.4, 0.6); among
-  those, the one with the most distinct values (ties: the later column, where outcomes usually are).
+  those, the one with the most distinct values (ties: a column named y, response or outcome, else the
+  later column, where outcomes usually are).
 - The grouping factor is the unit of repeated measurement: a factor or code whose levels repeat (at least
   two rows per level on average), never a continuous covariate or a date; the one with the most levels.
   Another factor of at least ``UNIT_LEVELS`` levels is a second unit (crossed, or the grouping nested in
@@ -24,6 +25,7 @@ UNIT_LEVELS = 10
 MAX_UNITS = 3
 MAX_FIXED = 10
 DESIGN_VALUES = 20
+_OUTCOME_WORDS = frozenset(("y", "response", "outcome"))
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ def _response(infos: list[ColumnInfo], kinds: dict[str, str], n: int) -> ColumnI
     pool = outcomes or measured or numeric
     if not pool:
         return None
-    return max(reversed(pool), key=lambda i: i.distinct)  # ties: the later column
+    # ties: a column named like an outcome (y, response), else the later column
+    return max(reversed(pool), key=lambda i: (i.distinct, bool(name_words(i.name) & _OUTCOME_WORDS)))
 
 
 def _grouping_candidates(infos: list[ColumnInfo], kinds: dict[str, str], n: int) -> list[ColumnInfo]:
