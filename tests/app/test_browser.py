@@ -21,6 +21,8 @@ from shiny.pytest import create_app_fixture
 
 import lmmcore
 
+from .browser_pages import expect_selectize, table_column
+
 pytestmark = pytest.mark.browser
 
 app = create_app_fixture("../../app/app.py", timeout_secs=60)
@@ -77,33 +79,6 @@ def _criterion(page: Page) -> str:
     return page.locator("#summary-crit").inner_text()
 
 
-def _expect_selectize(page: Page, input_id: str, choices=None, selected=None) -> None:
-    """Wait until a selectize input offers ``choices`` (in order) and holds ``selected`` (in any order:
-    selectize keeps the order of clicks)."""
-    page.wait_for_function(
-        """([id, choices, selected]) => {
-        const s = document.getElementById(id)?.selectize; if (!s) return false;
-        const offered = Object.keys(s.options), held = [...s.items].sort();
-        return (choices === null || JSON.stringify(offered) === JSON.stringify(choices))
-          && (selected === null || JSON.stringify(held) === JSON.stringify([...selected].sort())); }""",
-        arg=[input_id, choices, selected],
-    )
-
-
-def _table_column(page: Page, selector: str, column: str) -> dict[str, str]:
-    """A table's column as shown: first cell of each row -> the text under ``column``."""
-    page.wait_for_function(f"document.querySelector('{selector} table tbody tr') !== null")
-    return page.evaluate(
-        """([sel, col]) => { const t = document.querySelector(sel + ' table');
-        const heads = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
-        const i = heads.indexOf(col); const out = {};
-        for (const r of t.querySelectorAll('tbody tr')) {
-          const c = [...r.children].map(x => x.innerText.trim()); out[c[0]] = c[i]; }
-        return out; }""",
-        [selector, column],
-    )
-
-
 def _has_plot(page: Page, output_id: str) -> bool:
     return page.evaluate(
         "id => { const p = document.querySelector('#' + id + ' .js-plotly-plot');"
@@ -133,7 +108,7 @@ def test_first_load_shows_the_seed_tutorial_fit_with_lme4s_numbers(page: Page, a
     expect(page.locator("#summary-summary_text")).to_contain_text(
         f"REML criterion at convergence: {lme4['criterion']:.1f}"
     )
-    shown = _table_column(page, "#summary-fixed", "Estimate")
+    shown = table_column(page, "#summary-fixed", "Estimate")
     for name, estimate in lme4["fixef"].items():
         assert float(shown[name]) == pytest.approx(estimate, rel=1e-4), name  # 5 significant digits shown
     page.screenshot(path=shots / "1_summary.png", full_page=True)
@@ -296,7 +271,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     page.goto(app.url)
     expect(page.locator("#summary-crit")).to_contain_text("REML criterion", timeout=FIT_TIMEOUT)
     formula = controller.InputText(page, "model-formula")
-    _expect_selectize(page, "model-fixed", choices=["Temp", "N", "Site"])  # no response
+    expect_selectize(page, "model-fixed", choices=["Temp", "N", "Site"])  # no response
 
     controller.InputSelectize(page, "model-interactions").set(["Temp:N"])
     formula.expect_value("Biomass ~ Temp + N + Temp:N + (1 + Temp | Site)", timeout=FIT_TIMEOUT)
@@ -311,7 +286,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
 
     page.locator("#model-formula").fill("Biomass ~ N + (1 | Site)")
     page.locator("#model-formula").press("Enter")
-    _expect_selectize(page, "model-fixed", selected=["N"])
+    expect_selectize(page, "model-fixed", selected=["N"])
     controller.InputSelect(page, "model-re1_struct").expect_selected("intercept")
     controller.InputRadioButtons(page, "model-method").set("ML")
     expected = lmmcore.fit("Biomass ~ N + (1 | Site)", lmmcore.datasets.load("biomass"), reml=False)
@@ -324,7 +299,7 @@ def test_builder_writes_the_formula_and_reads_it_back(page: Page, app, shots):
     typed = "Biomass ~ N + Temp + N:Temp + (1 | Site)"
     page.locator("#model-formula").fill(typed)
     page.locator("#model-formula").press("Enter")
-    _expect_selectize(page, "model-interactions", selected=["Temp:N"])
+    expect_selectize(page, "model-interactions", selected=["Temp:N"])
     page.wait_for_timeout(ECHO_WAIT_MS)  # past any echo of the controls: the typed model stays as typed
     formula.expect_value(typed)
     page.screenshot(path=shots / "10_builder.png", full_page=True)

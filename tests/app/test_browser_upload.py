@@ -16,6 +16,8 @@ from playwright.sync_api import Page, expect
 from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
 
+from .browser_pages import expect_selectize, table_column
+
 pytestmark = pytest.mark.browser
 
 app = create_app_fixture("../../app/app.py", timeout_secs=60)
@@ -45,33 +47,6 @@ def _open_and_upload(page: Page, app, path: Path) -> None:
     page.locator("#data-upload").set_input_files(str(path))
 
 
-def _expect_selectize(page: Page, input_id: str, choices=None, selected=None) -> None:
-    """Wait until a selectize input offers ``choices`` (in order) and holds ``selected`` (in any order:
-    selectize keeps the order of clicks)."""
-    page.wait_for_function(
-        """([id, choices, selected]) => {
-        const s = document.getElementById(id)?.selectize; if (!s) return false;
-        const offered = Object.keys(s.options), held = [...s.items].sort();
-        return (choices === null || JSON.stringify(offered) === JSON.stringify(choices))
-          && (selected === null || JSON.stringify(held) === JSON.stringify([...selected].sort())); }""",
-        arg=[input_id, choices, selected],
-    )
-
-
-def _table_column(page: Page, selector: str, column: str) -> dict[str, str]:
-    """A table's column as shown: first cell of each row -> the text under ``column``."""
-    expect(page.locator(f"{selector} table tbody tr").first).to_be_visible()
-    return page.evaluate(
-        """([sel, col]) => { const t = document.querySelector(sel + ' table');
-        const heads = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
-        const i = heads.indexOf(col); const out = {};
-        for (const r of t.querySelectorAll('tbody tr')) {
-          const c = [...r.children].map(x => x.innerText.trim()); out[c[0]] = c[i]; }
-        return out; }""",
-        [selector, column],
-    )
-
-
 def _formula(page: Page) -> controller.InputText:
     return controller.InputText(page, "model-formula")
 
@@ -98,9 +73,9 @@ def test_upload_set_a_code_to_factor_and_the_model_uses_it(page: Page, app, shot
     # the builder can show it, and the fit has treatment contrasts Diet2..Diet4 as R's factor gives.
     _formula(page).expect_value("weight ~ Time + Diet + (1 | Chick)")
     expect(page.locator("#model-builder")).to_have_attribute("aria-disabled", "false")
-    _expect_selectize(page, "model-fixed", selected=["Time", "Diet"])
+    expect_selectize(page, "model-fixed", selected=["Time", "Diet"])
     page.get_by_role("tab", name="Summary").click()
-    shown = _table_column(page, "#summary-fixed", "Estimate")
+    shown = table_column(page, "#summary-fixed", "Estimate")
     for name, estimate in lme4["fixef"].items():
         assert float(shown[name]) == pytest.approx(estimate, rel=1e-4), name  # as lme4, to the digits shown
     crit = page.locator("#summary-crit").inner_text()
@@ -115,7 +90,7 @@ def test_builder_roles_and_small_window(page: Page, app, shots):
     _formula(page).expect_value("distance ~ age + Sex + (1 | Subject)")
     group = controller.InputSelect(page, "model-re1_group")
     group.expect_choices(["", "Subject", "Sex"])  # never the response, a covariate (age) or a date
-    _expect_selectize(page, "model-fixed", choices=["age", "Subject", "Sex"])
+    expect_selectize(page, "model-fixed", choices=["age", "Subject", "Sex"])
     expect(page.locator("#model-re2_group")).to_be_hidden()  # one slot until asked for another
     page.get_by_role("button", name="Add a grouping factor").click()
     expect(page.locator("#model-re2_group")).to_be_visible()
