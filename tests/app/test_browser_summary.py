@@ -74,7 +74,21 @@ def test_default_model_shows_lmertests_df_and_p_and_quality(page: Page, app, sho
     expect(page.locator("#summary-quality")).to_contain_text("R² marginal 0.770")
     expect(page.locator("#summary-quality")).to_contain_text("ICC adjusted 0.572")
     expect(page.locator("#summary-anova_block")).to_be_empty()  # numeric effects only: no ANOVA
+    aligned = page.evaluate(
+        "() => [...document.querySelectorAll('#summary-fixed th')].map(th => getComputedStyle(th).textAlign)"
+    )
+    assert aligned[0] in ("left", "start") and set(aligned[1:]) == {"right"}, aligned
     page.screenshot(path=shots / f"summary_default_{width}.png", full_page=True)
+    page.locator("#summary-fixed table").scroll_into_view_if_needed()
+    page.screenshot(path=shots / f"summary_default_fixed_{width}.png")
+    # Wider than its column at 1024 px: it scrolls inside it, and the last column comes into view.
+    wrapper = page.locator("#summary-fixed").locator("xpath=ancestor::div[contains(@class,'lmm-table')]")
+    assert wrapper.evaluate("e => getComputedStyle(e).overflowX") in ("auto", "scroll")
+    wrapper.evaluate("e => e.scrollLeft = e.scrollWidth")
+    last = page.locator("#summary-fixed th").last.bounding_box()
+    box = wrapper.bounding_box()
+    assert last["x"] + last["width"] <= box["x"] + box["width"] + 1, (last, box)
+    page.screenshot(path=shots / f"summary_default_fixed_scrolled_{width}.png")
 
 
 def test_interaction_model_gets_the_type3_anova_and_singular_fit_names_the_term(page: Page, app, shots):
@@ -86,7 +100,8 @@ def test_interaction_model_gets_the_type3_anova_and_singular_fit_names_the_term(
     expect(anova).to_contain_text("Type III ANOVA")
     expect(_row(page, "summary-anova_block", "Temp:N")).to_be_visible()
     assert len(page.locator("#summary-anova_block tbody tr").all()) == 3
-    page.screenshot(path=shots / "summary_anova_1400.png", full_page=True)
+    anova.locator("table").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "summary_anova_1400.png")
 
     _refit(page, "Biomass ~ Temp + N + (1 + N | Site)")
     banner = page.locator("#summary-random_warnings")

@@ -31,7 +31,10 @@ _SIGNIF_CODES = "Signif. codes: 0 ‘***’ 0.001 ‘**’ 0.01 ‘*’ 0.05 ‘
 _STYLE = (
     ".lmm-summary-text{overflow-x:auto;max-width:100%}"
     ".lmm-summary-text pre{white-space:pre;overflow:visible;margin:0;width:max-content;min-width:100%}"
-    "@media (max-width:1200px){.lmm-summary-text pre{font-size:0.72rem}}"
+    "@media (max-width:1200px){.lmm-summary-text pre{font-size:0.72rem}"
+    # lmerTest's eight columns: narrower cells keep the interval in view at 1024 px.
+    ".lmm-inference table{font-size:0.74rem}"
+    ".lmm-table.lmm-inference th,.lmm-table.lmm-inference td{padding:0.1rem 0.22rem}}"
     ".lmm-quality{font-size:0.95rem}"
 )
 
@@ -71,7 +74,7 @@ def summary_ui():
             # lmerTest's columns and the interval make the fixed effects wide: a row of their own.
             ui.div(
                 ui.h6("Fixed effects (Satterthwaite df, Wald 95 % interval)"),
-                _table("fixed"),
+                _table("fixed").add_class("lmm-inference"),
                 ui.output_ui("inference_note"),
                 ui.output_ui("anova_block"),
             ),
@@ -193,7 +196,9 @@ def summary_server(input, output, session, outcome, dataset):
             return None
         return ui.TagList(
             ui.h6("Type III ANOVA (Satterthwaite's method)"),
-            ui.div(ui.HTML(_styled(format_anova(anova), ("term",)).to_html()), class_="lmm-table"),
+            ui.div(
+                ui.HTML(_styled(format_anova(anova), ("term",)).to_html()), class_="lmm-table lmm-inference"
+            ),
         )
 
     @reactive.calc
