@@ -143,3 +143,13 @@ def test_a_grouping_factor_of_too_many_levels_gets_a_message():
     data = Dataset(frame, ("test",), "big", "", describe_columns(frame))
     assert "more than the 100,000 a grouping factor" in level_problem("y ~ 1 + (1 | id)", data)
     assert "id" not in Choices.of_data(data).groups  # never offered by the builder
+
+
+def test_a_date_is_a_slope_covariate_never_a_grouping_factor():
+    from explorer.upload.column_types import describe_columns
+
+    frame = FRAME.assign(when=["2024-01-0" + str(d) for d in (1, 2, 1, 2, 1, 2, 1, 2)])
+    columns = describe_columns(frame)
+    choices = Choices.from_columns(columns, {c.name: c.read_as for c in columns}, len(frame))
+    assert "when" in choices.slopes("Biomass", "Site")
+    assert "when" not in choices.grouping("Biomass") and "when" not in choices.responses

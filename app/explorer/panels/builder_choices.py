@@ -4,7 +4,8 @@
 - fixed effects: every column but the response;
 - grouping factor and nested inner factor: factors or integer codes whose levels repeat (at least two rows
   per level on average), never a continuous covariate, a date, or the response;
-- slopes: numeric covariates (not codes), never the response or the slot's grouping factor.
+- slopes: numeric covariates (not codes) and dates (days since the first), never the response or the
+  slot's grouping factor.
 
 Only the first ``MAX_BUILDER_COLUMNS`` columns are offered (a table of 10,000 columns would build 10,000
 options per control on the event loop); the others are used by typing the formula.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..upload.column_types import FACTOR, NUMERIC, ColumnInfo, describe_columns
+from ..upload.column_types import DATE, FACTOR, NUMERIC, ColumnInfo, describe_columns
 
 MAX_BUILDER_COLUMNS = 500
 MAX_GROUP_LEVELS = 100_000
@@ -53,7 +54,7 @@ class Choices:
     def from_columns(columns: tuple[ColumnInfo, ...], kinds: dict[str, str], nrows: int) -> Choices:
         offered = columns[:MAX_BUILDER_COLUMNS]
         numeric = [c.name for c in offered if kinds.get(c.name, c.read_as) == NUMERIC]
-        covariates = [c.name for c in offered if kinds.get(c.name, c.read_as) == NUMERIC and not c.code_like]
+        covariates = [c.name for c in offered if _is_covariate(c, kinds.get(c.name, c.read_as))]
         groups = [c.name for c in offered if _groups_rows(c, kinds.get(c.name, c.read_as), nrows)]
         return Choices(numeric, [c.name for c in offered], groups, covariates, len(columns))
 
@@ -69,6 +70,12 @@ class Choices:
         if not data.columns:
             return Choices.of(data.frame)
         return Choices.from_columns(data.columns, data.kinds, len(data.frame))
+
+
+def _is_covariate(info: ColumnInfo, kind: str) -> bool:
+    """A number that varies continuously: a numeric column that is no code, or a date (days since the
+    first)."""
+    return kind == DATE or (kind == NUMERIC and not info.code_like)
 
 
 def _groups_rows(info: ColumnInfo, kind: str, nrows: int) -> bool:
