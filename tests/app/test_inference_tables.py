@@ -18,6 +18,7 @@ from explorer.tables.inference_tables import (
 )
 from explorer.tables.summary_tables import format_anova, format_fixed
 
+import lmmcore
 from tests.refs import REFERENCE_DIR, as_frame, at_reference_theta, at_theta, listify, load_reference
 
 # lmerTest's df and p from its own numerical Hessian: 1e-3 relative (the brief's tolerance). Wald
@@ -81,7 +82,7 @@ def test_type3_anova_matches_lmertest(case):
     ],
 )
 def test_anova_is_shown_for_factor_and_interaction_terms_only(formula, expected):
-    design = engine.lmmcore.build_design(formula, engine.load_example("biomass"))
+    design = lmmcore.build_design(formula, engine.load_example("biomass"))
     assert has_factor_or_interaction(design) is expected
 
 
@@ -156,7 +157,7 @@ def test_fixed_cells_are_printed_as_lmertest_prints_them(case):
 def test_anova_cells_are_printed_as_lmertest_prints_them(case):
     ref = load_reference(f"printed/{case}")
     m = engine.fit(ref["formula"], pd.read_csv(REFERENCE_DIR.parents[1] / ref["data"]), reml=True)
-    anova = engine.lmmcore.LmmResult.anova(m).rename(columns={"F": "F value", "p": "Pr(>F)"})
+    anova = m.anova().rename(columns={"F": "F value", "p": "Pr(>F)"})
     shown = format_anova(anova.reset_index(names="term")).set_index("term")
     printed = _printed_rows(ref["anova"], 1)
     assert list(shown.index) == list(printed)
