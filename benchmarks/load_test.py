@@ -3,8 +3,9 @@
 Sessions are driven at Shiny's protocol level (tests/hosting/shiny_client.py), so twenty of them cost the
 client little on a 2-core machine, plus one real Chromium page measuring what a user sees. Roles:
 
-- idle sessions change an input every few seconds (REML <-> ML) and time the change until the status
-  names the new fit: the responsiveness a user feels (target: 95th percentile within 1 s);
+- idle sessions change an input every 3-8 s, as a user reading the results does (REML <-> ML), and time
+  the change until the status names the new fit: the responsiveness a user feels (target: 95th percentile
+  within 1 s);
 - bootstrap sessions keep the Intervals panel open and draw a new seed now and then (500 parametric
   bootstrap refits and arm::sim each time);
 - one large session fits a 1,000,000-row simulation (2,000 sites x 500 samples).
@@ -36,6 +37,7 @@ from tests.hosting.sessions import DEFAULT_STATUS, plain_text
 from tests.hosting.shiny_client import ShinyClient, capture_init
 
 APP_FILE = Path(__file__).resolve().parents[1] / "app" / "app.py"
+THINK_SECONDS = (3.0, 8.0)  # an idle session: a user reads the result, then changes one input
 LARGE = {"data-source": "simulate", "data-n_sites:shiny.number": 2000, "data-n_per_site:shiny.number": 500}
 
 
@@ -65,7 +67,7 @@ class LoadReport:
     def summary(self) -> str:
         lines = [
             f"{self.sessions} protocol sessions + 1 Chromium page for {self.seconds:.0f} s "
-            f"(load average now {os.getloadavg()[0]:.1f})",
+            f"(machine load average at the end {os.getloadavg()[0]:.1f})",
             f"idle sessions' input change -> new fit shown: {self.describe(self.idle_latencies)}",
             f"Chromium page, click -> status: {self.describe(self.browser_latencies)}",
             f"/healthz polled every 0.2 s (the event loop's free time): {self.describe(self.loop_stalls)}",
@@ -95,7 +97,7 @@ def tree_rss_mb(pid: int) -> float:
 async def _idle(client: ShinyClient, report: LoadReport, stop: float, rng: random.Random) -> None:
     method, changes = "REML", 0
     while time.monotonic() < stop or changes == 0:
-        await asyncio.sleep(rng.uniform(1.0, 3.0))
+        await asyncio.sleep(rng.uniform(*THINK_SECONDS))
         method = "ML" if method == "REML" else "REML"
         await client.update({"model-method": method})
         try:
