@@ -294,3 +294,38 @@ def test_each_panels_settings_and_the_open_tab_restore(page: Page, app, browser:
     fresh.screenshot(path=shots / "share_7_panels_restored.png", full_page=True)
     fresh.context.close()
     assert lost <= NOT_YET_RESTORED, lost
+
+
+def test_an_uploads_column_types_restore(page: Page, app, browser: Browser, tmp_path):
+    upload = tmp_path / "sleep.csv"
+    upload.write_bytes((DATA_DIR / "sleepstudy.csv").read_bytes())
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion")
+    page.get_by_role("tab", name="Upload", exact=True).click()
+    page.locator("#data-upload").set_input_files(str(upload))
+    expect(page.locator("#data-upload_message")).to_contain_text("180 rows")
+    formula = page.locator("#model-formula")
+    formula.fill("Reaction ~ Days + (1 | Subject)")
+    formula.press("Enter")
+    expect(page.locator(".lmm-fitted")).to_contain_text("Reaction ~ Days + (1 | Subject)")
+    page.get_by_role("tab", name="Data", exact=True).click()
+    controller.InputSelectize(page, "data-type_column").set("Days")
+    controller.InputSelect(page, "data-type_kind").set("factor")
+    expect(page.locator("#data-column_types")).not_to_have_value("")
+    # The retyped data are fitted (with the model the app suggests for the new types) before typing ours.
+    expect(page.locator(".lmm-fitted")).not_to_contain_text("Reaction ~ Days + (1 | Subject)")
+    # Typed again (spelled differently, as the field may still hold the old text): after a type change the
+    # app suggests a model for the new types.
+    formula.fill("Reaction ~ Days + (1|Subject)")
+    formula.press("Enter")
+    summary = page.locator("#summary-summary_text")
+    expect(summary).to_contain_text("Days9")  # Days as a factor: one coefficient per day after the first
+    expect(page.locator(".lmm-fitted")).to_be_visible()
+    text = summary.text_content()
+
+    link = _share(page)
+    fresh = _open_fresh(browser, link)
+    expect(fresh.locator("#summary-summary_text")).to_contain_text("Days9")
+    expect(fresh.locator(".lmm-fitted")).to_be_visible()
+    assert fresh.locator("#summary-summary_text").text_content() == text
+    fresh.context.close()
