@@ -70,4 +70,4 @@ class SessionState:
         compute.cancel_owner(self.owner)
         self.cache.clear()
         self.pinned.set(())
-        compute.release_memory()
+        compute.release_memory_soon()  # once the session's teardown is over

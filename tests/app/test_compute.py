@@ -257,3 +257,26 @@ def test_a_clean_exit_leaves_no_worker_and_no_leaked_semaphore(tmp_path):
     assert len(workers) == 3
     assert "leaked" not in finished.stderr and "Traceback" not in finished.stderr, finished.stderr
     _until(lambda: not any(map(tasks.process_running, workers)), timeout=10, what="every worker's exit")
+
+
+def test_memory_is_released_once_after_a_burst_of_session_ends(monkeypatch):
+    import asyncio
+
+    from explorer.compute import memory
+
+    released = []
+    monkeypatch.setattr(memory, "release_memory", lambda: released.append(True))
+
+    async def three_sessions_end():
+        before = len(released)
+        for _ in range(3):
+            compute.release_memory_soon(delay=0.05)
+        assert len(released) == before  # not during the sessions' teardown
+        await asyncio.sleep(0.2)
+
+    asyncio.run(three_sessions_end())
+    assert released == [True]
+    asyncio.run(three_sessions_end())  # another loop (a test server's) while none is pending
+    assert released == [True, True]
+    compute.release_memory_soon()  # no event loop: at once
+    assert released == [True, True, True]
