@@ -1,0 +1,81 @@
+"""The Summary and Random effects panel modules in shiny's in-memory test server, over a fixed fit: what
+they render, and forged input values refused with a message naming the input."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from explorer import engine
+from explorer.fitting import FitOutcome, FitRequest
+from explorer.panels.ranef_panel import ranef_server, ranef_ui
+from explorer.panels.summary_panel import summary_server, summary_ui
+from explorer.tables.inference_tables import summary_inference
+from shiny import App, reactive, ui
+from shiny.testserver import test_server
+
+from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread, settled  # noqa: F401 (a fixture)
+
+
+@pytest.fixture(scope="module")
+def outcome() -> FitOutcome:
+    data = engine.load_example("biomass")
+    result = engine.fit(engine.DEFAULT_FORMULA, data, reml=True)
+    request = FitRequest(engine.DEFAULT_FORMULA, True, ("example", "biomass"))
+    return FitOutcome(request, result=result, inference=summary_inference(result))
+
+
+def _app(outcome: FitOutcome) -> App:
+    frame = engine.load_example("biomass")
+
+    def server(input, output, session):
+        current = reactive.calc(lambda: outcome)
+        dataset = reactive.calc(lambda: SimpleNamespace(frame=frame))
+        summary_server("summary", outcome=current, dataset=dataset)
+        ranef_server("ranef", outcome=current)
+
+    return App(ui.page_fluid(summary_ui("summary"), ranef_ui("ranef")), server)
+
+
+def test_summary_renders_lmertests_columns_quality_and_no_anova(outcome, fresh_reactive_lock):  # noqa: F811
+    in_own_thread(_summary_scenario, _app(outcome))
+
+
+def _summary_scenario(app):
+    with test_server(app, timeout_secs=60) as ts:
+        ts.set_inputs(**{"ranef-group": "Site", "ranef-order": "first"})
+        fixed = str(settled(ts, "summary-fixed", lambda v: v is not None))
+        assert "13.82244" in fixed and "0.0787 ." in fixed and "-0.007832" in fixed
+        quality = settled(ts, "summary-quality", lambda v: bool(v))
+        assert quality.startswith("R² marginal 0.770 · R² conditional 0.902 · ICC adjusted 0.572")
+        assert settled(ts, "summary-anova_block", lambda v: True) is None
+        assert "Signif. codes" in str(settled(ts, "summary-inference_note", lambda v: v is not None))
+
+
+def test_caterpillar_order_is_validated_and_switches(outcome, fresh_reactive_lock):  # noqa: F811
+    in_own_thread(_ranef_scenario, _app(outcome))
+
+
+def _title(value) -> str:
+    return json.loads(value["figure"])["layout"]["title"]["text"]
+
+
+def _ranef_scenario(app):
+    with test_server(app, timeout_secs=60) as ts:
+        ts.set_inputs(**{"ranef-group": "Site", "ranef-order": "first"})
+        plot = settled(ts, "ranef-caterpillar_plot", lambda v: v is not None)
+        assert "rows sorted by (Intercept)" in _title(plot)
+
+        ts.set_inputs(**{"ranef-order": {"forged": [1, 2]}})
+        message = settled(ts, "ranef-input_message", lambda v: v is not None)
+        assert "Order of the levels" in str(message)
+
+        ts.set_inputs(**{"ranef-order": "each"})
+        assert settled(ts, "ranef-input_message", lambda v: v is None) is None
+        plot = settled(ts, "ranef-caterpillar_plot", lambda v: v is not None and "each panel" in _title(v))
+        assert "each panel sorted by its term" in _title(plot)
+
+        ts.set_inputs(**{"ranef-group": "NoSuchFactor"})
+        message = settled(ts, "ranef-input_message", lambda v: v is not None)
+        assert "Grouping factor" in str(message)
