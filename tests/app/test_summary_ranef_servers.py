@@ -79,3 +79,12 @@ def _ranef_scenario(app):
         ts.set_inputs(**{"ranef-group": "NoSuchFactor"})
         message = settled(ts, "ranef-input_message", lambda v: v is not None)
         assert "Grouping factor" in str(message)
+
+
+def test_summary_cells_from_data_are_text_and_numbers_right_aligned():
+    import pandas as pd
+    from explorer.panels.summary_panel import _styled
+
+    html = _styled(pd.DataFrame({"term": ["<b>x</b>&"], "Estimate": ["1.50"]}), ("term",)).to_html()
+    assert "&lt;b&gt;x&lt;/b&gt;&amp;" in html and "<b>x</b>" not in html
+    assert "text-align: right" in html and 'class="table shiny-table w-auto"' in html
