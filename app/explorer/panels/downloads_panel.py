@@ -22,6 +22,7 @@ from ..plotly_output import shown_figures
 from ..report.content import ReportRequest
 from ..report.job import ReportOutcome, build_report, failure_page
 from .current_view import current_view, interval_settings, session_results
+from .live_fit import settled
 
 REPORT_BUDGET_SECONDS = 60.0
 FILES = {
@@ -41,6 +42,14 @@ def downloads_ui():
     return ui.div(ui.tags.b("Download", class_="small"), *links, class_="lmm-downloads mt-2")
 
 
+NO_FIT = "There is no fitted model to download yet: fix the model or data (see the message above the tabs)."
+NO_FIT_CSV = f"message\n{NO_FIT}\n"
+
+
+class NoFit(Exception):
+    """The download was asked for while no fit is on screen."""
+
+
 def _no_results_csv(what: str) -> str:
     return f"message\n{what} were not computed for this model in this session.\n"
 
@@ -51,20 +60,32 @@ def downloads_server(input, output, session, outcome, dataset, state):
     root = session.root_scope()
     fitted, provenance, spec = current_view(session, outcome, dataset)
 
-    def name(what: str, ext: str) -> str:
+    def current_fit():
+        """The fit on screen, or None while there is none (a failed or running fit)."""
         with reactive.isolate():
-            formula = fitted().request.formula
+            current = settled(outcome)
+        return current if current is not None and current.ok else None
+
+    def name(what: str, ext: str) -> str:
+        current = current_fit()
+        formula = current.request.formula if current is not None else "no-fit"
         return f"{safe_filename(what + '_' + ''.join(formula.split()))}.{ext}"
 
     def results():
+        current = current_fit()
+        if current is None:
+            raise NoFit()
         with reactive.isolate():
-            current = fitted()
             level, nsim, seed = interval_settings(root.input)
         return current, session_results(state.cache, current.request, level, nsim, seed)
 
     @render.download_link(filename=lambda: name("report", "html"))
     async def report():
-        current, computed = results()
+        try:
+            current, computed = results()
+        except NoFit:
+            yield failure_page(NO_FIT)
+            return
         with reactive.isolate():
             request = ReportRequest(
                 current.result,
@@ -91,40 +112,53 @@ def downloads_server(input, output, session, outcome, dataset, state):
             return
         yield built.html
 
+    def csv_of(build) -> str:
+        """The CSV of ``build(fit outcome, session results)`` (a frame, or a message), or the no-fit note."""
+        try:
+            current, computed = results()
+        except NoFit:
+            return NO_FIT_CSV
+        table = build(current, computed)
+        return table if isinstance(table, str) else csv_text(table)
+
     @render.download_link(filename=lambda: name("fixed-effects", "csv"))
     def fixed_csv():
-        current, computed = results()
-        yield csv_text(fixed_effects_table(current.result, computed.intervals))
+        yield csv_of(lambda current, computed: fixed_effects_table(current.result, computed.intervals))
 
     @render.download_link(filename=lambda: name("variance-parameter-intervals", "csv"))
     def intervals_csv():
-        current, computed = results()
-        given = {"wald": current.result.confint("wald"), **computed.intervals}
-        yield csv_text(variance_parameter_intervals(current.result, given))
+        def build(current, computed):
+            given = {"wald": current.result.confint("wald"), **computed.intervals}
+            return variance_parameter_intervals(current.result, given)
+
+        yield csv_of(build)
 
     @render.download_link(filename=lambda: name("random-effects", "csv"))
     def ranef_csv():
-        current, _ = results()
-        yield csv_text(random_effects_table(current.result))
+        yield csv_of(lambda current, _: random_effects_table(current.result))
 
     @render.download_link(filename=lambda: name("variance-components", "csv"))
     def varcomp_csv():
-        current, _ = results()
-        yield csv_text(variance_components_table(current.result))
+        yield csv_of(lambda current, _: variance_components_table(current.result))
 
     @render.download_link(filename=lambda: name("bootstrap-draws", "csv"))
     def boot_csv():
-        _, computed = results()
-        if computed.boot is None:
-            yield _no_results_csv("Bootstrap draws (Intervals tab, with its current nsim and seed)")
-            return
-        yield csv_text(bootstrap_draws_table(computed.boot))
+        def build(_, computed):
+            if computed.boot is None:
+                return _no_results_csv("Bootstrap draws (Intervals tab, with its current nsim and seed)")
+            return bootstrap_draws_table(computed.boot)
+
+        yield csv_of(build)
 
     @render.download_link(filename=lambda: name("data-as-fitted", "csv"))
     async def data_csv():
-        current, _ = results()
         with reactive.isolate():
             frame = dataset().frame
+        try:
+            current, _ = results()
+        except NoFit:
+            yield NO_FIT_CSV
+            return
         # A large data set takes a while to write: not on the event loop.
         yield await asyncio.to_thread(lambda: csv_text(data_as_fitted(current.result, frame)))
 
