@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from explorer import engine
 from explorer.fitting import FitOutcome, FitRequest
 from explorer.panels.ranef_panel import ranef_server, ranef_ui
-from explorer.panels.summary_panel import summary_server, summary_ui
+from explorer.panels.summary_panel import _styled, summary_server, summary_ui
 from explorer.tables.inference_tables import summary_inference
 from shiny import App, reactive, ui
 from shiny.testserver import test_server
@@ -82,9 +83,6 @@ def _ranef_scenario(app):
 
 
 def test_summary_cells_from_data_are_text_and_numbers_right_aligned():
-    import pandas as pd
-    from explorer.panels.summary_panel import _styled
-
     html = _styled(pd.DataFrame({"term": ["<b>x</b>&"], "Estimate": ["1.50"]}), ("term",)).to_html()
     assert "&lt;b&gt;x&lt;/b&gt;&amp;" in html and "<b>x</b>" not in html
     assert "text-align: right" in html and 'class="table shiny-table w-auto"' in html
