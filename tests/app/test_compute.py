@@ -49,6 +49,18 @@ def _running(layer, job) -> int:
     return layer.pid_of(job)
 
 
+@pytest.fixture
+def large_lane_busy(layer):
+    """Both large-lane workers busy with other sessions' long tasks: a small fit can only run on the small
+    lane's one worker."""
+    hogs = [compute.submit(tasks.spin, 120, lane="large", owner=f"hog-{i}") for i in range(2)]
+    for hog in hogs:
+        _running(layer, hog)
+    yield hogs
+    for hog in hogs:
+        hog.cancel()
+
+
 def test_a_value_and_the_progress_come_back(layer):
     job = compute.submit(tasks.spin, 0.5, lane="small")
     pid = _running(layer, job)
@@ -72,13 +84,14 @@ def test_cancel_stops_the_worker_within_half_a_second(layer):
     assert compute.submit(tasks.add, 1, 2, lane="large").wait(PATIENCE) == 3
 
 
-def test_a_queued_job_cancelled_never_runs(layer):
-    blockers = [compute.submit(tasks.spin, 2, lane="small", owner="a")]
-    queued = compute.submit(tasks.whoami, lane="small", owner="b")
+def test_a_queued_job_cancelled_never_runs(large_lane_busy):
+    queued = compute.submit(tasks.whoami, lane="large", owner="b")
     queued.cancel()
     with pytest.raises(compute.TaskCancelled):
         queued.wait(0.1)
-    assert blockers[0].wait(PATIENCE)
+    for hog in large_lane_busy:
+        hog.cancel()
+    assert compute.submit(tasks.add, 1, 1, lane="large").wait(PATIENCE) == 2  # the lane is free again
     assert queued.started_at is None
 
 
@@ -139,10 +152,12 @@ def test_a_worker_killed_from_outside_is_replaced_and_its_task_retried(layer):
     assert new_pid != pid and job.attempts == 2
 
 
-def test_a_lane_whose_worker_cannot_start_fails_its_task_with_a_message_and_recovers(layer, monkeypatch):
+def test_a_lane_whose_worker_cannot_start_fails_its_task_with_a_message_and_recovers(
+    layer, large_lane_busy, monkeypatch
+):
     from explorer.compute.slot import WorkerSlot
 
-    running = compute.submit(tasks.spin, 60, lane="small")
+    running = compute.submit(tasks.spin, 60, lane="small", kind="fit")
     _running(layer, running)
 
     def cannot_start(self):
@@ -152,17 +167,25 @@ def test_a_lane_whose_worker_cannot_start_fails_its_task_with_a_message_and_reco
         patch.setattr(WorkerSlot, "_start_process", cannot_start)
         running.cancel()  # its worker is killed; the replacement cannot start
         with pytest.raises(compute.TaskFailed, match="No worker process could be started"):
-            compute.submit(tasks.add, 1, 1, lane="small").wait(PATIENCE)
-    assert compute.submit(tasks.add, 1, 1, lane="small").wait(PATIENCE) == 2
+            compute.submit(tasks.add, 1, 1, lane="small", kind="fit").wait(PATIENCE)
+    assert compute.submit(tasks.add, 1, 1, lane="small", kind="fit").wait(PATIENCE) == 2
 
 
-def test_a_task_error_is_reported_and_the_worker_kept(layer):
-    pid = compute.submit(tasks.whoami, lane="small").wait(PATIENCE)
+def test_a_task_error_is_reported_and_the_worker_kept(large_lane_busy):
+    pid = compute.submit(tasks.whoami, lane="small", kind="fit").wait(PATIENCE)
     with pytest.raises(compute.TaskFailed, match=r"RuntimeError: a bug in the task.*then Retry"):
-        compute.submit(tasks.fail, lane="small").wait(PATIENCE)
+        compute.submit(tasks.fail, lane="small", kind="fit").wait(PATIENCE)
     with pytest.raises(compute.TaskFailed, match="could not be sent back"):
-        compute.submit(tasks.unpicklable_result, lane="small").wait(PATIENCE)
-    assert compute.submit(tasks.whoami, lane="small").wait(PATIENCE) == pid
+        compute.submit(tasks.unpicklable_result, lane="small", kind="fit").wait(PATIENCE)
+    assert compute.submit(tasks.whoami, lane="small", kind="fit").wait(PATIENCE) == pid
+
+
+def test_long_tasks_never_occupy_the_small_lanes_worker(large_lane_busy):
+    long_on_small_data = compute.submit(tasks.spin, 30, lane="small", owner="bootstrapper")
+    fit = compute.submit(tasks.add, 1, 1, lane="small", owner="newcomer", kind="fit")
+    assert fit.wait(PATIENCE) == 2
+    assert long_on_small_data.started_at is None  # waits for a large-lane worker
+    long_on_small_data.cancel()
 
 
 def test_small_fits_do_not_wait_behind_large_ones(layer):
@@ -199,14 +222,18 @@ def test_cancel_owner_cancels_queued_and_running_jobs(layer):
     assert isinstance(keep.wait(PATIENCE), int)
 
 
-def test_a_worker_that_grew_large_is_replaced_after_its_task(layer, monkeypatch):
+def test_a_worker_that_grew_large_is_replaced_after_its_task(large_lane_busy, monkeypatch):
     monkeypatch.setenv("LMM_WORKER_RECYCLE_MB", "64")
-    pid = compute.submit(tasks.whoami, lane="small").wait(PATIENCE)
-    assert compute.submit(tasks.allocate, 16, lane="small").wait(PATIENCE) == 16 * 2**20
-    assert compute.submit(tasks.whoami, lane="small").wait(PATIENCE) == pid  # small growth: kept
-    assert compute.submit(tasks.allocate, 200, lane="small").wait(PATIENCE) == 200 * 2**20
+
+    def on_the_small_worker(fn, *args):
+        return compute.submit(fn, *args, lane="small", kind="fit").wait(PATIENCE)
+
+    pid = on_the_small_worker(tasks.whoami)
+    assert on_the_small_worker(tasks.allocate, 16) == 16 * 2**20
+    assert on_the_small_worker(tasks.whoami) == pid  # small growth: kept
+    assert on_the_small_worker(tasks.allocate, 200) == 200 * 2**20
     _until(lambda: not tasks.process_running(pid), timeout=5, what="the grown worker's exit")
-    assert compute.submit(tasks.whoami, lane="small").wait(PATIENCE) != pid
+    assert on_the_small_worker(tasks.whoami) != pid
 
 
 def test_bad_lane_or_kind_is_refused():

@@ -2,7 +2,8 @@
 
 - a session has at most one fit: submitting a fit cancels the session's earlier fit by the same function
   (its worker stops);
-- each lane has its own workers, so small fits never wait behind another user's large one;
+- the small lane's workers run only fits of small designs, so these never wait behind another user's large
+  fit or long task; the large lane's workers run everything else (and small fits when free);
 - within a lane, fits go before long tasks, then the session with the fewest running jobs goes first, then
   the oldest job; a session runs at most ``LMM_SESSION_LONG_TASKS`` long tasks at once (more wait);
 - a job whose worker died goes back to the front of the queue (it is retried once).
@@ -121,7 +122,7 @@ class Scheduler:
         waiting = [
             job
             for job in self._queue
-            if job.lane == lane and (job.kind != "long" or job.owner is None or long_busy[job.owner] < cap)
+            if _serves(lane, job) and (job.kind != "long" or job.owner is None or long_busy[job.owner] < cap)
         ]
         if not waiting:
             return None
@@ -129,3 +130,10 @@ class Scheduler:
         return min(
             waiting, key=lambda job: (job.attempts == 0, job.kind != "fit", busy[job.owner], job.number)
         )
+
+
+def _serves(lane: str, job: Job) -> bool:
+    """Whether a worker of ``lane`` may run ``job``: the small lane's workers are kept for fits of small
+    designs (a long task, even on small data, could hold one for a minute); the large lane's take anything,
+    small fits included when they are free."""
+    return lane == "large" or (job.lane == "small" and job.kind == "fit")

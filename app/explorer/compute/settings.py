@@ -2,8 +2,8 @@
 
 | variable | default | meaning |
 | --- | --- | --- |
-| ``LMM_APP_WORKERS`` | 2 | worker processes of the large lane |
-| ``LMM_APP_SMALL_WORKERS`` | 1 | worker processes of the small lane (small fits never wait for large ones) |
+| ``LMM_APP_WORKERS`` | 2 | worker processes of the large lane (large fits, every long task) |
+| ``LMM_APP_SMALL_WORKERS`` | 1 | worker processes kept for fits of small designs |
 | ``LMM_FIT_BUDGET_SECONDS`` | 30 | time budget of one fit |
 | ``LMM_TASK_BUDGET_SECONDS`` | 120 | time budget of one long task (bootstrap, profile, recovery) |
 | ``LMM_SESSION_LONG_TASKS`` | 2 | long tasks of one session running at once (more wait their turn) |
