@@ -88,7 +88,7 @@ def cancel_time(m) -> tuple[float, float]:
     job = compute.submit(simulation_job, m, 10_000, 1, lane="small")
     while (job.progress() or (0, 0))[0] == 0:
         time.sleep(0.01)
-    pids = {slot.pid for slot in compute.scheduler().slots if slot.lane == "small"}
+    pids = {slot.pid for slot in compute.scheduler().slots if slot.current is job}
     started = time.perf_counter()
     job.cancel()
     try:
