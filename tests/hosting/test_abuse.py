@@ -169,21 +169,7 @@ def _malformed_files() -> dict[str, tuple[bytes, str]]:
     }
 
 
-UNFINISHED = {
-    "utf16.csv": "the reader calls a UTF-16 file binary ('e.g. an Excel workbook') instead of reading it or "
-    "naming its encoding",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=UNFINISHED[name]))
-        if name in UNFINISHED
-        else name
-        for name in _malformed_files()
-    ],
-)
+@pytest.mark.parametrize("name", list(_malformed_files()))
 def test_malformed_upload_gets_a_message_and_nobody_waits(app, init, name):
     data, fragment = _malformed_files()[name]
 
