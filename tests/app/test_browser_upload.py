@@ -104,13 +104,32 @@ def test_builder_roles_and_small_window(page: Page, app, shots):
     page.screenshot(path=shots / "upload_data_tab_1024.png", full_page=True)
 
 
-def test_dropped_rows_are_reported_per_column(page: Page, app):
+def test_a_typed_formula_is_kept_and_dropped_rows_count_only_its_columns(page: Page, app):
     lme4 = json.loads((UPLOADS / "Orthodont_na.json").read_text())
-    _open_and_upload(page, app, UPLOADS / "Orthodont_na.csv")
-    expect(page.locator("#dropped-dropped")).to_contain_text(
+    _open_and_upload(page, app, UPLOADS / "Orthodont.csv")
+    _formula(page).expect_value("distance ~ age + Sex + (1 | Subject)")
+    typed = "distance ~ age + (age | Subject)"
+    page.locator("#model-formula").fill(typed)
+    page.locator("#model-formula").press("Enter")
+    expect(page.locator("#fit-status")).to_contain_text(f"{typed} by REML: 108 observations")
+
+    # New data with the same columns: the user's formula stays (the suggestion is only offered), and only
+    # its columns count for the rows left out (Sex is missing in two rows but not in this model).
+    page.locator("#data-upload").set_input_files(str(UPLOADS / "Orthodont_na.csv"))
+    expect(page.locator("#data-upload_message")).to_contain_text("Orthodont_na.csv")
+    expect(page.locator("#fit-status")).to_contain_text(f"{typed} by REML: 105 observations")
+    _formula(page).expect_value(typed)
+    expect(page.locator("#dropped-dropped")).to_have_text(
+        "3 of 108 rows left out of the fit (distance in 3 rows missing)."
+    )
+
+    page.get_by_role("button", name="Use the suggested model").click()
+    _formula(page).expect_value(lme4["formula"])
+    expect(page.locator("#fit-status")).to_contain_text(f"{lme4['nobs']} observations")
+    expect(page.locator("#dropped-dropped")).to_have_text(
         "4 of 108 rows left out of the fit (distance in 3, Sex in 2 rows missing)."
     )
-    expect(page.locator("#fit-status")).to_contain_text(f"{lme4['nobs']} observations")
+    expect(page.locator("#model-suggestion")).to_contain_text("Suggested model (in use)")
 
 
 def test_excel_sheets_and_missing_value_strings(page: Page, app, tmp_path):
