@@ -42,7 +42,7 @@ from explorer.panels.share_panel import share_button_ui, share_notice_ui, share_
 from explorer.panels.summary_panel import summary_server, summary_ui  # noqa: E402
 from explorer.plotly_output import plotly_dependencies  # noqa: E402
 from explorer.session_state import SessionState  # noqa: E402
-from explorer.share.bookmarks import enable_sharing  # noqa: E402
+from explorer.share.bookmarks import enable_sharing, page_for  # noqa: E402
 from shiny import App, ui  # noqa: E402
 
 DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
@@ -54,7 +54,12 @@ model_check.warm_up()
 
 
 def app_ui(request):
-    """The page, built per request: a shared link's query string fills the inputs (Shiny bookmarking)."""
+    """The page: built once for a plain visit, per request for a shared link (its inputs fill the page)."""
+    return page_for(request, build_page)
+
+
+def build_page():
+    """The page; inputs take a shared link's values when built while Shiny restores one."""
     return ui.page_sidebar(
         ui.sidebar(
             ui.accordion(
@@ -138,5 +143,5 @@ def server(input, output, session):
 
 
 app = App(app_ui, server, bookmark_store="server")
-enable_sharing(app, app_ui)  # links and their uploaded data kept in LMM_SHARE_DIR
+enable_sharing(app, build_page)  # links and their uploaded data kept in LMM_SHARE_DIR
 harden(app)  # security headers, WebSocket Origin check, upload cap, /healthz
