@@ -62,3 +62,24 @@ def test_the_upload_is_kept_by_its_sha256_only_when_the_view_uses_it(tmp_path):
     assert (link / digest).read_bytes() == b"y,g\n1,a\n"
     unused = _run(upload_serializer(_Inputs({"data-source": "examples"}), store)(value, store.save_dir("b")))
     assert isinstance(unused, Unserializable)
+
+
+class _Request:
+    def __init__(self, query: dict):
+        self.query_params = query
+
+
+def test_a_plain_visit_gets_the_page_built_once_and_a_link_its_own(monkeypatch):
+    from explorer.share import bookmarks
+
+    monkeypatch.setattr(bookmarks, "_default_page", [])
+    built = []
+
+    def build():
+        built.append(object())
+        return built[-1]
+
+    plain = [bookmarks.page_for(_Request({}), build) for _ in range(3)]
+    assert len(built) == 1 and plain == [built[0]] * 3
+    linked = bookmarks.page_for(_Request({"_state_id_": "0123456789abcdef"}), build)
+    assert len(built) == 2 and linked is built[1]
