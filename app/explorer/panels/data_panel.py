@@ -363,7 +363,7 @@ def _types_server(input, dataset, types_error) -> None:
         with reactive.isolate():
             current = input.type_column()
         selected = current if current in names else (names[0] if names else None)
-        ui.update_selectize("type_column", choices=names, selected=selected, server=len(names) > 1000)
+        ui.update_selectize("type_column", choices=names, selected=selected)
 
     def chosen_column():
         data = dataset()
