@@ -62,6 +62,7 @@ def build_page():
     """The page; inputs take a shared link's values when built while Shiny restores one."""
     return ui.page_sidebar(
         ui.sidebar(
+            share_button_ui("share"),
             ui.accordion(
                 ui.accordion_panel("Data", data_controls_ui("data")),
                 ui.accordion_panel(
@@ -70,7 +71,6 @@ def build_page():
                 open=True,
                 multiple=True,
             ),
-            share_button_ui("share"),
             downloads_ui("downloads"),
             width=380,
         ),
