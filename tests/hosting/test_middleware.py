@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from explorer.hosting import hardened
 from explorer.hosting.origin import allowed_origins_from_env, origin_allowed
+
+from tests.hosting.sessions import run
 
 
 class Recorder:
@@ -50,7 +51,7 @@ def call(app, scope, body_chunks=(b"",)):
         sent.append(message)
 
     scope = {"headers": [], "root_path": "", **scope}
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))  # its own loop: Playwright's sync API may hold this thread's
     return sent, len(pulled)
 
 
