@@ -48,6 +48,8 @@ def minimize_boxed(
     x = np.clip(np.asarray(start, dtype=float), lower, upper)
     h = np.array(hessian, dtype=float)
     fx = func(x)
+    if not np.isfinite(fx):  # an infeasible start: no direction to take from it, the caller decides
+        return Minimum(x, float(fx), h)
     g = _gradient(func, x, fx, lower, upper)
     for _ in range(max_iter):
         free = ~(((x <= lower) & (g > 0)) | ((x >= upper) & (g < 0)))
@@ -103,12 +105,24 @@ def hessian_at(
 
 def _gradient(func, x, fx, lower, upper) -> np.ndarray:
     """One-sided differences, into the box: the gradient's O(step) error moves the minimiser by
-    ~1e-5 but the minimum value (all a profile needs) only by its square."""
-    g = np.empty_like(x)
+    ~1e-5 but the minimum value (all a profile needs) only by its square.
+
+    ``func`` may be infinite outside a feasible set that is not a box (a correlation matrix that is no
+    longer positive semi-definite): on its edge the difference is taken on the other side, and a
+    coordinate that cannot move either way gets a zero derivative (it is held for that step).
+    """
+    g = np.zeros_like(x)
     for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = _STEP if x[i] + _STEP <= upper[i] else -_STEP
-        g[i] = (func(x + e) - fx) / e[i]
+        forward = _STEP if x[i] + _STEP <= upper[i] else -_STEP
+        for h in (forward, -forward):
+            if not lower[i] <= x[i] + h <= upper[i]:
+                continue
+            e = np.zeros_like(x)
+            e[i] = h
+            value = func(x + e)
+            if np.isfinite(value):
+                g[i] = (value - fx) / h
+                break
     return g
 
 

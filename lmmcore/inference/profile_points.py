@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmmcore.errors import FitError
+from lmmcore.errors import FitError, InferenceError
 from lmmcore.fitting import criterion_for
 from lmmcore.fitting.criterion import make_criterion
 from lmmcore.inference.boxed_newton import hessian_at, minimize_boxed
@@ -190,6 +190,29 @@ class _VarianceSpace:
             return np.inf
         return ldl2 + pwrss / psi[-1] ** 2 + self.nobs * np.log(2 * np.pi * psi[-1] ** 2)
 
+    def feasible(self, psi: np.ndarray, shrinkable: np.ndarray) -> np.ndarray:
+        """``psi``, or with its ``shrinkable`` correlations scaled by ``s`` < 1 until it is feasible.
+
+        A start extrapolated along a profile of a singular fit (a correlation matrix of rank < k) leaves
+        the positive semi-definite matrices at once.  They are convex and the correlations held at 0 are
+        inside (the one held correlation is in [-1, 1]), so the feasible ``s`` form an interval
+        ``[0, s*]``: bisection finds ``s*`` to 1e-6, nearest to the extrapolated start.
+        """
+        if self._is_feasible(psi):
+            return psi
+
+        def shrunk(s: float) -> np.ndarray:
+            return np.where(shrinkable, s * psi, psi)
+
+        inside, outside = 0.0, 1.0
+        while outside - inside > 1e-6:
+            middle = (inside + outside) / 2
+            inside, outside = (middle, outside) if self._is_feasible(shrunk(middle)) else (inside, middle)
+        return shrunk(inside)
+
+    def _is_feasible(self, psi: np.ndarray) -> bool:
+        return sdcor_to_theta(psi[:-1], psi[-1], self.reterms) is not None
+
 
 def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.ndarray) -> Profiler:
     estimate = fit.sdcor
@@ -206,7 +229,14 @@ def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.nd
         upper = space.upper[free].copy()
         if zero is not None:
             upper[zero] = 0.0
+        psi[free] = np.clip(start, space.lower[free] * space.scale[free], upper * space.scale[free])
+        start = space.feasible(psi, fit.is_correlation & free)[free]
         found = minimize_boxed(deviance, start / space.scale[free], space.lower[free], upper, start_hessian)
+        if not np.isfinite(found.value):
+            raise InferenceError(
+                f"The profile of {fit.names[w]} could not be evaluated at {x:.6g}: the deviance is not "
+                "finite there. Use Wald or bootstrap intervals, or simplify the random effects."
+            )
         psi[free] = found.x * space.scale[free]
         beta = fit.criterion.solve(sdcor_to_theta(psi[:-1], psi[-1], fit.design.reterms)).beta
         zeta = np.sign(x - estimate[w]) * np.sqrt(max(found.value - fit.deviance, 0.0))
