@@ -82,7 +82,7 @@ def pooling_grid(view, x: str, levels: list[str]) -> go.Figure:
                     **axis_refs(k)
                 )
             )
-    return go.Figure(traces, clamp_domains(layout))
+    return go.Figure(traces, layout)
 
 
 def clamp_domains(layout: dict) -> dict:

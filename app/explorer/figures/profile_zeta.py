@@ -62,9 +62,6 @@ def zeta_figure(profile, intervals: pd.DataFrame | None, level: float) -> go.Fig
     )
     for note in layout["annotations"]:
         note["font"] = {"size": 11}  # a long name (cor_Temp.(Intercept)|Site) fits a third of 560 px
-    for key in [k for k in layout if k.startswith("yaxis")]:
-        # grid_layout's last row can start a rounding error below 0, which plotly refuses.
-        layout[key]["domain"] = [min(max(v, 0.0), 1.0) for v in layout[key]["domain"]]
     traces = []
     points = dict(tuple(profile.traces.groupby("parameter", sort=False)))
     for k, name in enumerate(names):

@@ -62,8 +62,8 @@ def grid_layout(titles: list[str], cols: int, *, gap: float = 0.08, **extra) -> 
         row, col = divmod(k, cols)
         x0, top = col * (width + gap), 1 - row * (height + gap)
         xname, yname = _axis_name("xaxis", k), _axis_name("yaxis", k)
-        layout[xname] = {**GRID, "domain": [x0, x0 + width], "anchor": _axis_name("y", k)}
-        layout[yname] = {**GRID, "domain": [top - height, top], "anchor": _axis_name("x", k)}
+        layout[xname] = {**GRID, "domain": _domain(x0, x0 + width), "anchor": _axis_name("y", k)}
+        layout[yname] = {**GRID, "domain": _domain(top - height, top), "anchor": _axis_name("x", k)}
         layout["annotations"].append(
             {
                 "text": title,
@@ -78,6 +78,12 @@ def grid_layout(titles: list[str], cols: int, *, gap: float = 0.08, **extra) -> 
             }
         )
     return layout
+
+
+def _domain(start: float, end: float) -> list[float]:
+    """An axis domain inside [0, 1]: the sums above leave the last row at values like -5.5e-17, which
+    plotly refuses; rounding to 12 places removes that error and clipping keeps it in range."""
+    return [min(max(round(v, 12), 0.0), 1.0) for v in (start, end)]
 
 
 def axis_refs(k: int) -> dict:
