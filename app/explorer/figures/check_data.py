@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.ndimage import gaussian_filter1d
-from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from .large_data import QQ_POINTS, thinned_ranks
+from .smoother import lowess_curve
 
 #: Simulated responses drawn for the posterior predictive check (performance's check_predictions: 50).
 PPC_DRAWS = 50
 DENSITY_POINTS = 256
-SMOOTH_POINTS = 200
 BAND_LEVEL = 0.95
 
 
@@ -131,15 +130,9 @@ def _nrd0(samples: np.ndarray) -> np.ndarray:
 
 
 def smoother(x: np.ndarray, y: np.ndarray) -> Curve:
-    """lowess of y on x (statsmodels; R's lowess defaults), on at most SMOOTH_POINTS grid points."""
-    if len(x) < 3 or np.ptp(x) == 0:
-        return Curve(np.array([]), np.array([]))
-    # delta: local fits only every 1 % of the x range, linear in between (10^5 points stay fast)
-    curve = lowess(y, x, frac=2 / 3, it=3, delta=0.01 * float(np.ptp(x)), return_sorted=True)
-    if len(curve) <= SMOOTH_POINTS:
-        return Curve(curve[:, 0], curve[:, 1])
-    grid = np.linspace(curve[0, 0], curve[-1, 0], SMOOTH_POINTS)
-    return Curve(grid, np.interp(grid, curve[:, 0], curve[:, 1]))
+    """lowess of y on x (R's lowess defaults; sampled when large, see :mod:`.smoother`), on at most
+    GRID_POINTS points."""
+    return Curve(*lowess_curve(x, y))
 
 
 def qq_panel(values: np.ndarray, name: str) -> QQPanel:

@@ -10,9 +10,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
-from statsmodels.nonparametric.smoothers_lowess import lowess
 
-from .large_data import SVG_LIMIT, WEBGL_LIMIT, points_or_density, scatter_trace, thinned_ranks
+from .large_data import (
+    SVG_LIMIT,
+    WEBGL_LIMIT,
+    GroupSummary,
+    group_summary,
+    points_or_density,
+    scatter_trace,
+    sorted_quantiles,
+    thinned_ranks,
+)
+from .smoother import lowess_curve
 from .style import axis_refs, grid_layout, panel_layout
 from .text import plain, plain_all
 
@@ -28,18 +37,6 @@ HINTS = {
     "unexplained.",
 }
 MAX_BOXES = 40
-SMOOTH_POINTS = 200
-
-
-def _smoother(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """lowess of y on x; for large n drawn on a grid of SMOOTH_POINTS (the curve, not every point)."""
-    # delta: local fits only every 1 % of the x range, linear in between; keeps 10^5 points fast.
-    span = float(np.ptp(x)) if len(x) else 0.0
-    curve = lowess(y, x, frac=2 / 3, it=3, delta=0.01 * span, return_sorted=True)
-    if len(curve) <= SVG_LIMIT:
-        return curve[:, 0], curve[:, 1]
-    grid = np.linspace(curve[0, 0], curve[-1, 0], SMOOTH_POINTS)
-    return grid, np.interp(grid, curve[:, 0], curve[:, 1])
 
 
 def _point_hover(labels, body: str) -> tuple[dict, str]:
@@ -61,8 +58,8 @@ def residuals_vs_fitted(fitted, pearson, labels=None) -> go.Figure:
     x, y = np.asarray(fitted, float), np.asarray(pearson, float)
     text, hover = _point_hover(_drawn_labels(labels, len(x)), "fitted %{x:.4g}<br>residual %{y:.3f}")
     traces = [points_or_density(x, y, name="residuals", hovertemplate=hover, **text)]
-    if len(x) > 2:
-        sx, sy = _smoother(x, y)
+    sx, sy = lowess_curve(x, y, max_points=SVG_LIMIT)
+    if len(sx):
         traces.append(
             go.Scatter(x=sx, y=sy, mode="lines", name="lowess", line={"color": "#d62728", "width": 2})
         )
@@ -77,28 +74,24 @@ def residuals_vs_fitted(fitted, pearson, labels=None) -> go.Figure:
     return go.Figure(traces, layout)
 
 
-def _qq_points(values) -> tuple[np.ndarray, np.ndarray]:
-    """Theoretical normal quantiles (Blom positions, as R's qqnorm) and sorted values, thinned if large."""
+def _qq_points(values) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Theoretical normal quantiles (Blom positions, as R's qqnorm) and sorted values, thinned if large,
+    with R's qqline (the line through the first and third quartiles) as intercept and slope; one sort
+    serves both."""
     sample = np.sort(np.asarray(values, float))
     n = len(sample)
-    positions = (np.arange(1, n + 1) - 0.375) / (n + 0.25)
     keep = thinned_ranks(n)
-    return stats.norm.ppf(positions[keep]), sample[keep]
-
-
-def _qq_reference(values) -> tuple[float, float]:
-    """R's qqline: the line through the first and third quartiles."""
-    q1, q3 = np.quantile(np.asarray(values, float), [0.25, 0.75])
+    positions = (keep + 1 - 0.375) / (n + 0.25)
+    q1, q3 = sorted_quantiles(sample, [0.25, 0.75]) if n else (0.0, 0.0)
     z1, z3 = stats.norm.ppf([0.25, 0.75])
     slope = (q3 - q1) / (z3 - z1)
-    return q1 - slope * z1, slope
+    return stats.norm.ppf(positions), sample[keep], float(q1 - slope * z1), float(slope)
 
 
 def _qq_traces(values, *, name: str) -> list[go.Scatter]:
     """QQ points and the reference line of one sample."""
-    theory, sample = _qq_points(values)
+    theory, sample, intercept, slope = _qq_points(values)
     hover = "normal %{x:.2f}<br>value %{y:.4g}<extra></extra>"
-    intercept, slope = _qq_reference(values)
     ends = np.array([theory.min(), theory.max()]) if len(theory) else np.array([-2.0, 2.0])
     line = go.Scatter(
         x=ends,
@@ -147,74 +140,104 @@ def qq_random_effects(ranef: dict[str, pd.DataFrame]) -> go.Figure:
     return go.Figure(traces, layout)
 
 
-def _group_boxes(pearson: pd.Series, groups: pd.Series, labels=None) -> tuple[go.Box, list[str]]:
-    """One box trace over all levels (plotly splits it by x); the levels ordered by median residual."""
+def _escaped_levels(groups) -> pd.Categorical:
+    """The grouping factor as a categorical whose levels are escaped for plotly: tick labels and hovers
+    show them as text. Escaped once per level (``plain`` is one-to-one, so no two levels merge)."""
+    if not isinstance(groups, pd.Categorical):
+        groups = pd.Categorical(np.asarray(groups).astype(str))
+    return pd.Categorical.from_codes(groups.codes, categories=plain_all(groups.categories.astype(str)))
+
+
+def _raw_boxes(pearson: np.ndarray, levels: pd.Categorical, labels) -> go.Box:
+    """Small data: plotly draws the boxes from the values, with every point (and its hover) when few."""
     points = "all" if len(pearson) <= SVG_LIMIT // 5 else False
-    order = [str(level) for level in pearson.groupby(groups, observed=True).median().sort_values().index]
     text, hover = _point_hover(labels if points else None, "residual %{y:.3f}")
-    box = go.Box(
+    return go.Box(
         **text,
         hovertemplate=hover if points else None,
-        x=groups.to_numpy(),
-        y=pearson.to_numpy(),
-        name="residuals",
+        x=np.asarray(levels, dtype=object),
+        y=pearson,
         boxpoints=points,
         jitter=0.4,
         pointpos=0,
+    )
+
+
+def _summary_boxes(summary: GroupSummary, names: np.ndarray) -> go.Box:
+    """Large data: boxes from precomputed quartiles and whisker ends (a few numbers per level, not every
+    value in the page)."""
+    shown = summary.count > 0
+    return go.Box(
+        x=names[shown],
+        q1=summary.q1[shown],
+        median=summary.median[shown],
+        q3=summary.q3[shown],
+        lowerfence=summary.lower_fence[shown],
+        upperfence=summary.upper_fence[shown],
+        boxpoints=False,
+    )
+
+
+def _group_boxes(pearson: np.ndarray, levels: pd.Categorical, summary: GroupSummary, labels) -> go.Box:
+    """One box trace over all levels (plotly splits it by x)."""
+    if len(pearson) <= WEBGL_LIMIT:
+        box = _raw_boxes(pearson, levels, labels)
+    else:
+        box = _summary_boxes(summary, np.asarray(levels.categories, dtype=object))
+    return box.update(
+        name="residuals",
         marker={"color": "#2c6fbb", "size": 4},
         line={"color": "#2c6fbb", "width": 1},
         showlegend=False,
     )
-    return box, order
 
 
-def _group_ranges(pearson: pd.Series, groups: pd.Series) -> go.Scatter:
+def _group_ranges(summary: GroupSummary, names: np.ndarray) -> go.Scatter:
     """Many levels: median and interquartile range per level, sorted by median (one trace, any size)."""
-    grouped = pearson.groupby(groups, observed=True)
-    table = pd.DataFrame(
-        {"median": grouped.median(), "q1": grouped.quantile(0.25), "q3": grouped.quantile(0.75)}
-    )
-    table = table.sort_values("median")
-    rank = np.arange(1, len(table) + 1)
+    order = np.argsort(summary.median, kind="stable")
+    order = order[summary.count[order] > 0]
+    median = summary.median[order]
     return scatter_trace(
-        rank,
-        table["median"].to_numpy(),
+        np.arange(1, len(order) + 1),
+        median,
         name="median and IQR",
         error_y={
             "type": "data",
             "symmetric": False,
-            "array": (table["q3"] - table["median"]).to_numpy(),
-            "arrayminus": (table["median"] - table["q1"]).to_numpy(),
+            "array": summary.q3[order] - median,
+            "arrayminus": median - summary.q1[order],
             "thickness": 1,
             "width": 0,
             "color": "#9ab7dd",
         },
-        customdata=np.asarray(table.index.astype(str)),
+        customdata=names[order],
         hovertemplate="%{customdata}<br>median %{y:.3f}<extra></extra>",
     )
 
 
 def residuals_by_group(pearson, groups, group_name: str, labels=None) -> go.Figure:
     """Pearson residuals per level of a grouping factor: boxes (sorted by median) for up to MAX_BOXES
-    levels, median and interquartile range per level beyond."""
-    values = pd.Series(np.asarray(pearson, float))
-    levels = pd.Series(np.asarray(groups)).astype(str).astype("category")
-    # Levels become tick labels and hovers: escaped once per level (plain is one-to-one, so none merge).
-    levels = levels.cat.rename_categories(plain_all(levels.cat.categories)).astype(str)
+    levels, median and interquartile range per level beyond. ``groups`` may be a ``pd.Categorical`` (as
+    :class:`~explorer.fit_data.FitData` holds them): its codes are used without per-row strings."""
+    values = np.asarray(pearson, float)
+    levels = _escaped_levels(groups)
+    names = np.asarray(levels.categories, dtype=object)
+    summary = group_summary(values, levels.codes, len(names))
     group_name = plain(group_name)
-    nlevels = levels.nunique()
+    nlevels = int(np.count_nonzero(summary.count))
     if nlevels <= MAX_BOXES:
-        box, order = _group_boxes(values, levels, labels)
-        traces = [box]
+        traces = [_group_boxes(values, levels, summary, labels)]
+        shown = summary.count > 0
+        order = np.argsort(summary.median[shown], kind="stable")
         xaxis = {
             "title": {"text": group_name},
             "type": "category",
             "categoryorder": "array",
-            "categoryarray": order,
+            "categoryarray": list(names[shown][order]),
             "automargin": True,
         }
     else:
-        traces = [_group_ranges(values, levels)]
+        traces = [_group_ranges(summary, names)]
         xaxis = {"title": {"text": f"{group_name} levels ranked by median residual ({nlevels} levels)"}}
     title = f"Pearson residuals by {group_name}"
     layout = panel_layout(title, xaxis, {"title": {"text": "Pearson residual"}}, zero_line=True)
