@@ -7,6 +7,7 @@ from shiny import module, reactive, render, req, ui
 
 from ..figures import diagnostics as fig
 from ..fit_data import FitData, fit_data
+from ..inputs import InputError, choice
 from ..plotly_output import output_plotly, render_plotly
 from .live_fit import settled
 from .no_fit import no_fit_message
@@ -66,7 +67,7 @@ def diagnostics_server(input, output, session, outcome, dataset):
     @render_plotly
     def resid():
         d, tag = data()
-        return fig.residuals_vs_fitted(d.fitted, d.pearson, d.point_labels), tag
+        return fig.residuals_vs_fitted(d.fitted, d.pearson, d.drawn_labels), tag
 
     @render_plotly
     def qq_resid():
@@ -81,11 +82,13 @@ def diagnostics_server(input, output, session, outcome, dataset):
     @render_plotly
     def by_group():
         d, tag = data()
-        group = input.group()
-        req(group in d.groups)
-        return fig.residuals_by_group(d.pearson, d.groups[group], group, d.point_labels), tag
+        try:
+            group = choice(input.group(), "Residuals by", d.groups)
+        except InputError:
+            req(False)  # a forged or stale value: nothing to draw until the select holds a factor
+        return fig.residuals_by_group(d.pearson, d.groups[group], group, d.drawn_labels), tag
 
     @render_plotly
     def obs_fit():
         d, tag = data()
-        return fig.observed_vs_fitted(d.observed, d.fitted, d.response_name, d.point_labels), tag
+        return fig.observed_vs_fitted(d.observed, d.fitted, d.response_name, d.drawn_labels), tag
