@@ -153,7 +153,7 @@ def test_fixed_cells_are_printed_as_lmertest_prints_them(case):
         assert all(_same_printed_number(o, t) for o, t in zip(ours, cells)), (term, ours, cells)
 
 
-@pytest.mark.parametrize("case", ["biomass_seed", "factorial_AxB_x"])
+@pytest.mark.parametrize("case", ["biomass_seed", "factorial_AxB_x", "sleepstudy_slopes"])
 def test_anova_cells_are_printed_as_lmertest_prints_them(case):
     ref = load_reference(f"printed/{case}")
     m = engine.fit(ref["formula"], pd.read_csv(REFERENCE_DIR.parents[1] / ref["data"]), reml=True)
@@ -175,3 +175,22 @@ def test_wald_interval_columns_share_one_number_of_decimals():
     cells = shown["2.5 %"].tolist() + shown["97.5 %"].tolist()
     assert {len(c.split(".")[1]) for c in cells} == {6}  # -0.007832 needs 6 decimals at 4 digits
     assert shown.loc[1, "Pr(>|t|)"] == "0.0787 ." and shown.loc[1, "df"] == "13.82244"
+
+
+def test_anova_sums_of_squares_are_zapped_to_digits_minus_log10_of_the_largest_not_its_ceiling():
+    # R 4.2.2: zapsmall(c(1814.85, 0.0123), 5) rounds to round(5 - log10(1814.85)) = 2 decimals and
+    # print.anova shows "1814.85" and "0.01"; ceiling(log10) would round to 1 decimal: "1814.8", "0.0".
+    table = pd.DataFrame(
+        {
+            "term": ["A", "B"],
+            "Sum Sq": [1814.85, 0.0123],
+            "Mean Sq": [907.425, 0.0123],
+            "NumDF": [2.0, 1.0],
+            "DenDF": [10.5, 20.25],
+            "F value": [3.5, 0.01],
+            "Pr(>F)": [0.04, 0.9],
+        }
+    )
+    shown = format_anova(table).set_index("term")
+    assert shown["Sum Sq"].tolist() == ["1814.85", "0.01"]
+    assert shown["Mean Sq"].tolist() == ["907.42", "0.01"]

@@ -216,18 +216,10 @@ def format_anova(table: pd.DataFrame) -> pd.DataFrame:
     shown = table[["term"]].copy()
     for name in ("Sum Sq", "Mean Sq"):
         column = table[name].to_numpy(dtype=float)
-        shown[name] = _cells(_zapsmall(column, ANOVA_DIGITS), ANOVA_DIGITS)
+        shown[name] = _cells(rformat.zapsmall(column, ANOVA_DIGITS), ANOVA_DIGITS)
     for name in ("NumDF", "DenDF"):
         shown[name] = _cells(table[name].to_numpy(dtype=float), ANOVA_DIGITS)
     shown["F value"] = statistic_cells(table["F value"].to_numpy(dtype=float), ANOVA_DIGITS)
     dig_tst = max(1, min(5, ANOVA_DIGITS - 1))
     shown["Pr(>F)"] = pvalue_cells(table["Pr(>F)"].to_numpy(dtype=float), dig_tst)
     return shown
-
-
-def _zapsmall(values: np.ndarray, digits: int) -> list[float]:
-    """R 4.2's ``zapsmall``: round to ``digits - ceiling(log10 max |x|)`` decimals."""
-    finite = np.abs(values[np.isfinite(values)])
-    largest = finite.max() if finite.size else 0.0
-    decimals = max(0, digits - math.ceil(math.log10(largest))) if largest > 0 else digits
-    return [rformat.r_round(v, decimals) for v in values]
