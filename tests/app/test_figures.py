@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,7 +12,12 @@ from explorer import engine
 from explorer.figures import diagnostics
 from explorer.figures.caterpillar import ORDERS, Z95, caterpillar, interval_table
 from explorer.figures.large_data import QQ_POINTS, WEBGL_LIMIT, thinned_ranks
+from explorer.figures.text import plain_all
+from explorer.fit_data import FitData, fit_data
 from scipy import stats
+from statsmodels.nonparametric.smoothers_lowess import lowess
+
+from lmmcore import datasets
 
 
 @pytest.fixture
@@ -112,6 +119,88 @@ def test_observed_vs_fitted_has_diagonal_and_labels():
     fig = diagnostics.observed_vs_fitted([1.0, 2.0, 4.0], [1.5, 2.0, 3.0], "Biomass")
     assert fig.data[1].x == (1.0, 4.0) and fig.data[1].y == (1.0, 4.0)
     assert fig.layout.yaxis.title.text == "observed Biomass"
+
+
+def _r_lowess(x, y):
+    """R's lowess(x, y) defaults: f = 2/3, iter = 3, delta = 1 % of the x range."""
+    return lowess(y, x, frac=2 / 3, it=3, delta=0.01 * float(np.ptp(x)), return_sorted=True)
+
+
+def test_smoother_of_a_small_fit_is_rs_lowess_on_every_point():
+    data = datasets.load("sleepstudy")
+    d = fit_data(engine.fit("Reaction ~ Days + (Days | Subject)", data, reml=True), data)
+    smooth = diagnostics.residuals_vs_fitted(d.fitted, d.pearson).data[1]
+    expected = _r_lowess(d.fitted, d.pearson)
+    np.testing.assert_allclose(smooth.x, expected[:, 0], atol=1e-12)
+    np.testing.assert_allclose(smooth.y, expected[:, 1], atol=1e-12)
+
+
+def test_by_group_boxes_of_large_data_are_precomputed_quartiles_and_whiskers():
+    rng = np.random.default_rng(11)
+    n = WEBGL_LIMIT + 10_000
+    groups = rng.choice(["north", "south", "east", "<b>west</b>"], size=n)
+    pearson = rng.standard_t(4, size=n) + (groups == "north")
+    fig = diagnostics.residuals_by_group(pearson, groups, "region")
+    (box,) = fig.data
+    assert box.y is None and len(fig.to_json()) < 20_000  # four boxes, not 30,000 values
+    assert "&lt;b&gt;west&lt;/b&gt;" in box.x and "<b>west</b>" not in box.x
+    grouped = pd.Series(pearson).groupby(plain_all(groups))
+    for k, level in enumerate(box.x):
+        q1, median, q3 = grouped.get_group(level).quantile([0.25, 0.5, 0.75])
+        assert (box.q1[k], box.median[k], box.q3[k]) == pytest.approx((q1, median, q3), abs=1e-11)
+        inside = grouped.get_group(level).to_numpy()
+        assert box.lowerfence[k] == pytest.approx(inside[inside >= q1 - 1.5 * (q3 - q1)].min(), abs=1e-11)
+        assert box.upperfence[k] == pytest.approx(inside[inside <= q3 + 1.5 * (q3 - q1)].max(), abs=1e-11)
+    assert fig.layout.xaxis.categoryarray[-1] == "north"  # sorted by median: the shifted level last
+
+
+def test_by_group_reads_a_categorical_as_its_strings():
+    rng = np.random.default_rng(12)
+    groups = rng.choice(["a", "b", "c"], size=300)
+    pearson = rng.normal(size=300)
+    as_codes = diagnostics.residuals_by_group(pearson, pd.Categorical(groups), "g")
+    as_text = diagnostics.residuals_by_group(pearson, groups, "g")
+    assert as_codes.to_json() == as_text.to_json()
+
+
+def test_fit_data_groups_come_from_the_fit_and_match_the_used_rows():
+    data = datasets.load("sleepstudy").astype({"Subject": str})
+    data.loc[[3, 50, 51], "Reaction"] = np.nan  # dropped rows: the groups must stay row-aligned
+    m = engine.fit("Reaction ~ Days + (Days | Subject)", data, reml=True)
+    d = fit_data(m, data)
+    used = m.resid.index
+    assert len(used) == 177
+    np.testing.assert_array_equal(np.asarray(d.groups["Subject"]), data.loc[used, "Subject"].to_numpy())
+    assert d.point_labels[3] == f"row {used[3]} · Subject {data.loc[used[3], 'Subject']}"
+    assert list(d.drawn_labels) == list(d.point_labels)
+
+
+def test_large_fits_never_build_per_point_labels():
+    n = WEBGL_LIMIT + 1
+    groups = {"g": pd.Categorical.from_codes(np.arange(n) % 7, categories=[f"L{i}" for i in range(7)])}
+    d = FitData(np.zeros(n), np.zeros(n), np.zeros(n), "y", groups, {}, {}, np.arange(n))
+    assert d.drawn_labels is None and "point_labels" not in d.__dict__
+
+
+def test_diagnostics_of_a_million_rows_take_bounded_time():
+    """Pathology bound (loose: shared machines); the lowess on every point alone took 10 s at 500k rows."""
+    rng = np.random.default_rng(13)
+    n = 1_000_000
+    fitted = rng.normal(10, 2, n)
+    pearson = rng.normal(size=n)
+    groups = pd.Categorical.from_codes(
+        rng.integers(0, 10_000, n), categories=[f"s{i}" for i in range(10_000)]
+    )
+    start = time.process_time()
+    figures = [
+        diagnostics.residuals_vs_fitted(fitted, pearson),
+        diagnostics.qq_residuals(pearson),
+        diagnostics.residuals_by_group(pearson, groups, "Site"),
+        diagnostics.observed_vs_fitted(fitted + pearson, fitted, "y"),
+    ]
+    sizes = [len(figure.to_json()) for figure in figures]
+    assert time.process_time() - start < 8.0
+    assert max(sizes) < 1_000_000
 
 
 def test_every_diagnostic_has_a_reading_hint():
