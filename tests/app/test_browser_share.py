@@ -232,15 +232,14 @@ def test_the_code_views_python_gives_the_apps_numbers(page: Page, app, tmp_path)
     assert shown.strip() == names["m"].summary().strip()
 
 
-# Each panel's settings: (input id, kind, value set before sharing). The predictor selects of Predictions
-# and Pooling are created with no choice, so the browser drops a restored value before the server fills
-# them: they restore once those panels seed their choices with share.restore.restored_choices("x").
-NOT_YET_RESTORED = {"predictions-x", "pooling-x"}
+# Each panel's settings: (input id, kind, value set before sharing). The selects whose choices the server
+# fills (Predictions' and Pooling's) restore because their UI offers the link's value from the start.
 PANEL_SETTINGS = (
     ("intervals-level", "numeric", "0.9"),
     ("intervals-nsim", "numeric", "200"),
     ("intervals-seed", "numeric", "3"),
     ("predictions-x", "select", "N"),
+    ("predictions-group", "select", "Site"),
     ("predictions-nsim", "numeric", "300"),
     ("pooling-x", "select", "N"),
     ("recovery-nrep", "numeric", "50"),
@@ -293,7 +292,7 @@ def test_each_panels_settings_and_the_open_tab_restore(page: Page, app, browser:
     lost = {input_id for input_id, _, value in PANEL_SETTINGS if _value(fresh, input_id) != value}
     fresh.screenshot(path=shots / "share_7_panels_restored.png", full_page=True)
     fresh.context.close()
-    assert lost <= NOT_YET_RESTORED, lost
+    assert lost == set(), lost
 
 
 def test_an_uploads_column_types_restore(page: Page, app, browser: Browser, tmp_path):

@@ -11,8 +11,6 @@ import asyncio
 from dataclasses import replace
 
 from shiny import module, reactive, render, req, ui
-from shiny.bookmark import restore_input
-from shiny.module import resolve_id
 
 from .. import compute
 from ..figures.pooling import MAX_ALL_LEVELS, pooling_grid, shown_levels, shrinkage_figure
@@ -39,13 +37,14 @@ def pooling_ui():
         ui.output_ui("no_fit"),
         ui.div(
             ui.layout_columns(
-                # a shared link's values offered until the server fills the choices (else dropped)
+                # a shared link's value offered until the server fills the choices (else dropped); a selectize
+                # input gets its restored values as choices from shiny
                 ui.input_select("group", GROUP_LABEL, choices=restored_choices("group")),
                 ui.input_select("x", X_LABEL, choices=restored_choices("x")),
                 ui.input_selectize(
                     "levels",
                     LEVELS_LABEL,
-                    choices=_restored_levels("levels"),
+                    choices=[],
                     multiple=True,
                     options={"placeholder": f"all up to {MAX_ALL_LEVELS}, else 12 spread over the range"},
                 ),
@@ -71,12 +70,6 @@ def pooling_ui():
             id=module.resolve_id("content"),
         ),
     )
-
-
-def _restored_levels(id: str) -> list[str]:
-    """The groups a shared link restores (several: :func:`restored_choices` takes one name)."""
-    value = restore_input(resolve_id(id), None)
-    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
 
 
 def _kept(chosen, allowed) -> list[str] | str | None:

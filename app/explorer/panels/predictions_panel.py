@@ -16,6 +16,7 @@ from ..inference_jobs import band_job
 from ..inference_settings import MAX_NSIM, MAX_SEED, NSIM_LABEL, SEED_LABEL, band_settings
 from ..inputs import InputError, choice, choices
 from ..plotly_output import output_plotly, render_plotly
+from ..share.restore import restored_choices
 from .intervals_panel import opened_once, ready
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
@@ -33,7 +34,9 @@ def predictions_ui():
         ui.output_ui("no_fit"),
         ui.div(
             ui.layout_columns(
-                ui.input_select("x", X_LABEL, choices=[]),
+                # a shared link's value offered until the server fills the choices (else dropped); a selectize
+                # input gets its restored values as choices from shiny
+                ui.input_select("x", X_LABEL, choices=restored_choices("x")),
                 ui.input_selectize(
                     "levels",
                     LEVELS_LABEL,
@@ -41,7 +44,11 @@ def predictions_ui():
                     multiple=True,
                     options={"placeholder": "each factor at its first level"},
                 ),
-                ui.input_select("group", GROUP_LABEL, choices={_NO_GROUP: "none"}),
+                ui.input_select(
+                    "group",
+                    GROUP_LABEL,
+                    choices={_NO_GROUP: "none", **{g: g for g in restored_choices("group")}},
+                ),
                 col_widths=(4, 5, 3),
             ),
             ui.layout_columns(
