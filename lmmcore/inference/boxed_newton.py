@@ -91,12 +91,12 @@ def hessian_at(
     eye = np.eye(k) * step
     plus = [func(x + eye[i]) for i in range(k)]
     minus = [func(x - eye[i]) for i in range(k)]
-    for i in range(k):
-        h[i, i] = (plus[i] - 2 * f0 + minus[i]) / step**2
-        for j in range(i):
-            both = func(x + eye[i] + eye[j]) - plus[i] - plus[j] + f0
-            h[i, j] = h[j, i] = both / step**2
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # inf - inf where a step leaves the feasible set: set below
+        for i in range(k):
+            h[i, i] = (plus[i] - 2 * f0 + minus[i]) / step**2
+            for j in range(i):
+                both = func(x + eye[i] + eye[j]) - plus[i] - plus[j] + f0
+                h[i, j] = h[j, i] = both / step**2
         h[~np.isfinite(h)] = 0.0
         bad = ~(np.diag(h) > 0)
     h[bad, bad] = 1.0

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize
 
 from lmmcore.errors import FitError, InferenceError
 from lmmcore.fitting import criterion_for
@@ -28,7 +29,7 @@ from lmmcore.fitting.criterion import make_criterion
 from lmmcore.inference.boxed_newton import hessian_at, minimize_boxed
 from lmmcore.inference.deviance_parts import DevianceParts
 from lmmcore.inference.refit import refit_ml
-from lmmcore.varcomp import sdcor_names, sdcor_to_theta, theta_to_sdcor
+from lmmcore.varcomp import lower_indices, sdcor_names, sdcor_to_theta, theta_to_sdcor
 
 
 @dataclass(frozen=True)
@@ -191,12 +192,11 @@ class _VarianceSpace:
         return ldl2 + pwrss / psi[-1] ** 2 + self.nobs * np.log(2 * np.pi * psi[-1] ** 2)
 
     def feasible(self, psi: np.ndarray, shrinkable: np.ndarray) -> np.ndarray:
-        """``psi``, or with its ``shrinkable`` correlations scaled by ``s`` < 1 until it is feasible.
+        """``psi``, or with its ``shrinkable`` correlations scaled by the largest ``s`` < 1 that is feasible.
 
-        A start extrapolated along a profile of a singular fit (a correlation matrix of rank < k) leaves
-        the positive semi-definite matrices at once.  They are convex and the correlations held at 0 are
-        inside (the one held correlation is in [-1, 1]), so the feasible ``s`` form an interval
-        ``[0, s*]``: bisection finds ``s*`` to 1e-6, nearest to the extrapolated start.
+        Near a singular fit (a correlation matrix of rank < k) a step leaves the positive semi-definite
+        matrices at once.  The correlation matrices ``R(s)`` are affine in ``s`` and feasible at 0 (the
+        held correlation is in [-1, 1]), so their smallest eigenvalue is concave in ``s``: one root ``s*``.
         """
         if self._is_feasible(psi):
             return psi
@@ -204,19 +204,45 @@ class _VarianceSpace:
         def shrunk(s: float) -> np.ndarray:
             return np.where(shrinkable, s * psi, psi)
 
-        inside, outside = 0.0, 1.0
-        while outside - inside > 1e-6:
-            middle = (inside + outside) / 2
-            inside, outside = (middle, outside) if self._is_feasible(shrunk(middle)) else (inside, middle)
-        return shrunk(inside)
+        s = optimize.brentq(lambda s: _smallest_eigenvalue(shrunk(s), self.reterms), 0.0, 1.0, xtol=1e-15)
+        while s > 0 and not self._is_feasible(shrunk(s)):
+            s -= 1e-12
+        return shrunk(max(s, 0.0))
+
+    def retracted_deviance(self, psi: np.ndarray, shrinkable: np.ndarray) -> float:
+        """The deviance at :meth:`feasible` ``(psi)`` plus the squared distance moved.
+
+        Finite everywhere and never lower outside the feasible set than at its retraction, so its
+        minimum is the constrained one; unlike an infinite wall it lets the search slide along a
+        curved boundary (coordinate steps off a rank-deficient correlation matrix are all infeasible).
+        """
+        inside = self.feasible(psi, shrinkable)
+        return self.deviance(inside) + float(np.sum((psi - inside) ** 2))
 
     def _is_feasible(self, psi: np.ndarray) -> bool:
         return sdcor_to_theta(psi[:-1], psi[-1], self.reterms) is not None
 
 
+def _smallest_eigenvalue(psi: np.ndarray, reterms: tuple) -> float:
+    """Smallest eigenvalue over the terms' correlation matrices in sdcor vector ``psi``."""
+    smallest, start = 1.0, 0
+    for term in reterms:
+        values = psi[start : start + term.ntheta]
+        start += term.ntheta
+        if term.k == 1:
+            continue
+        rows, cols = lower_indices(term.k)
+        cor = np.eye(term.k)
+        cor[rows, cols] = np.where(rows == cols, 1.0, values)
+        cor[cols, rows] = cor[rows, cols]
+        smallest = min(smallest, float(np.linalg.eigvalsh(cor)[0]))
+    return smallest
+
+
 def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.ndarray) -> Profiler:
     estimate = fit.sdcor
     free = np.arange(fit.nvp) != w
+    shrinkable = fit.is_correlation & free
 
     def evaluate(x: float, start: np.ndarray, start_hessian: np.ndarray, zero: int | None = None) -> Point:
         psi = estimate.copy()
@@ -224,13 +250,11 @@ def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.nd
 
         def deviance(others: np.ndarray) -> float:
             psi[free] = others * space.scale[free]
-            return space.deviance(psi)
+            return space.retracted_deviance(psi, shrinkable)
 
         upper = space.upper[free].copy()
         if zero is not None:
             upper[zero] = 0.0
-        psi[free] = np.clip(start, space.lower[free] * space.scale[free], upper * space.scale[free])
-        start = space.feasible(psi, fit.is_correlation & free)[free]
         found = minimize_boxed(deviance, start / space.scale[free], space.lower[free], upper, start_hessian)
         if not np.isfinite(found.value):
             raise InferenceError(
@@ -238,6 +262,7 @@ def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.nd
                 "finite there. Use Wald or bootstrap intervals, or simplify the random effects."
             )
         psi[free] = found.x * space.scale[free]
+        psi[:] = space.feasible(psi, shrinkable)
         beta = fit.criterion.solve(sdcor_to_theta(psi[:-1], psi[-1], fit.design.reterms)).beta
         zeta = np.sign(x - estimate[w]) * np.sqrt(max(found.value - fit.deviance, 0.0))
         return Point(x, zeta, psi[free], np.concatenate([psi, beta]), found.hessian)

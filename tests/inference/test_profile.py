@@ -6,14 +6,18 @@ import dataclasses
 import types
 
 import numpy as np
+import pandas as pd
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
+import lmmcore
 from lmmcore.errors import InferenceError
+from lmmcore.inference.deviance_parts import DevianceParts
 from lmmcore.inference.profile import profile, profile_intervals
+from lmmcore.inference.profile_points import MLFit, _VarianceSpace
 from lmmcore.inference.profile_spline import invert_profile
 from lmmcore.varcomp import sdcor_to_theta, theta_to_sdcor
-from tests.refs import CLASSIC_FITS, as_frame, fitted, load_reference
+from tests.refs import CLASSIC_FITS, REFERENCE_DIR, as_frame, fitted, load_reference
 
 
 def _assert_matches_lme4(ours, name):
@@ -107,7 +111,6 @@ def test_errors():
 
 
 def test_singular_fit_profiles_stay_inside_the_bounds():
-    import lmmcore
     from lmmcore.datasets import simulate_biomass
 
     m = lmmcore.fit("Biomass ~ Temp + N + (1 + Temp | Site)", simulate_biomass(sd_slope=0.0, seed=3))
@@ -119,3 +122,108 @@ def test_singular_fit_profiles_stay_inside_the_bounds():
     assert (ends.iloc[:, 0] < ends.iloc[:, 1]).all()
     traced = profile(m).intervals()
     np.testing.assert_allclose(traced.to_numpy(), ends.to_numpy(), rtol=5e-3, atol=1e-6)
+
+
+#: lme4's profiles of singular fits (tests/reference/make_singular_profile_references.R) and their data.
+SINGULAR_PROFILES = {
+    "biomass_three_slopes": lambda: lmmcore.datasets.load("biomass"),
+    "flat_intercept": lambda: pd.read_csv(REFERENCE_DIR / "data" / "singular.csv"),
+    "correlation": lambda: pd.read_csv(REFERENCE_DIR / "data" / "singular.csv"),
+}
+
+
+def _singular_fit(case):
+    ref = load_reference(f"lme4/singular/profile_{case}")
+    return lmmcore.fit(ref["formula"], SINGULAR_PROFILES[case](), reml=ref["REML"]), ref
+
+
+@pytest.mark.parametrize("case", SINGULAR_PROFILES)
+def test_singular_fit_profiles_match_lme4_where_lme4_profiled_cleanly(case):
+    m, ref = _singular_fit(case)
+    assert m.singular
+    ends = m.confint("profile")
+    expected = ref["confint_profile"]
+    assert list(ends.index) == expected["names"]
+    # lme4 warns "non-monotonic profile for <name>" where its own search failed (its ends there are
+    # NA or the bounds it stepped to): those parameters are checked independently below
+    failed = {w.removeprefix("non-monotonic profile for ") for w in ref["warnings"] if "non-monotonic" in w}
+    clean = [k for k, name in enumerate(expected["names"]) if name not in failed]
+    assert len(clean) >= len(expected["names"]) - 4
+    lme4_ends = np.array([expected["lower"], expected["upper"]], dtype=float).T[clean]
+    np.testing.assert_allclose(ends.to_numpy()[clean], lme4_ends, rtol=1e-3, atol=1e-9)
+    assert np.isfinite(ends.to_numpy()).all()
+
+
+def test_biomass_singular_fit_is_profiled_without_an_index_error():
+    m, _ = _singular_fit("biomass_three_slopes")
+    prof = m.profile()  # raised IndexError: the walk's extrapolated start left the PSD correlations
+    assert set(prof.parameters) == set(m.confint("profile").index)
+    for name in prof.parameters:
+        trace = prof.trace(name)
+        assert np.isfinite(trace["zeta"]).all(), name
+        assert (np.abs(trace["zeta"]) > 0).sum() >= 2, name
+
+
+@pytest.mark.parametrize(
+    ("parameter", "end"),
+    [("sd_N|Site", "97.5 %"), ("cor_Temp.(Intercept)|Site", "97.5 %"), ("sd_Temp|Site", "2.5 %")],
+)
+def test_ends_lme4_could_not_profile_are_where_the_constrained_deviance_reaches_the_cutoff(parameter, end):
+    # Independent of our walk: minimise the ML deviance over sigma and the Cholesky factor theta (always
+    # positive semi-definite) under the equality constraint parameter(theta, sigma) = our end, by SLSQP.
+    m, _ = _singular_fit("biomass_three_slopes")
+    x = m.confint("profile").loc[parameter, end]
+    fit = MLFit.of(m)
+    parts = DevianceParts.of(fit.criterion)
+    index = fit.names.index(parameter)
+    on_diagonal = fit.design.theta_lower == 0
+
+    def unpack(v):
+        return abs(v[0]), np.where(on_diagonal, np.abs(v[1:]), v[1:])
+
+    def deviance(v):
+        sigma, theta = unpack(v)
+        ldl2, pwrss = parts(theta)
+        return ldl2 + pwrss / sigma**2 + fit.design.nobs * np.log(2 * np.pi * sigma**2)
+
+    def held(v):
+        sigma, theta = unpack(v)
+        return np.nan_to_num(theta_to_sdcor(theta, sigma, fit.design.reterms)[index]) - x
+
+    rng = np.random.default_rng(2)
+    start = np.concatenate([[fit.sigma], fit.theta])
+    lowest = np.inf
+    for scatter in (0.0, 0.4, 0.4, 0.4, 0.4, 0.4):
+        found = optimize.minimize(
+            deviance,
+            start + rng.normal(0, scatter, start.size),
+            method="SLSQP",
+            constraints=[{"type": "eq", "fun": held}],
+            options={"maxiter": 500, "ftol": 1e-12},
+        )
+        if found.success and abs(held(found.x)) < 1e-7:
+            lowest = min(lowest, found.fun)
+    cutoff = stats.norm.ppf(0.975)
+    assert np.sqrt(lowest - fit.deviance) == pytest.approx(cutoff, abs=2e-3)
+
+
+def test_feasible_shrinks_the_other_correlations_to_the_edge_of_the_psd_matrices():
+    m, _ = _singular_fit("biomass_three_slopes")
+    fit = MLFit.of(m)
+    space = _VarianceSpace.of(fit)
+    held = fit.names.index("cor_Temp.(Intercept)|Site")
+    psi = fit.sdcor.copy()
+    psi[held] = 0.9  # with the other correlations at their estimates: not positive semi-definite
+    assert sdcor_to_theta(psi[:-1], psi[-1], fit.design.reterms) is None
+    shrinkable = fit.is_correlation & (np.arange(psi.size) != held)
+    inside = space.feasible(psi, shrinkable)
+    assert sdcor_to_theta(inside[:-1], inside[-1], fit.design.reterms) is not None
+    assert inside[held] == 0.9
+    np.testing.assert_array_equal(inside[~fit.is_correlation], psi[~fit.is_correlation])
+    ratio = inside[shrinkable] / psi[shrinkable]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-12)
+    assert 0 < ratio[0] < 1
+    # the largest feasible shrinkage: a correlation matrix on the edge, its smallest eigenvalue ~0
+    c = inside[[1, 2, 4]]
+    cor = np.array([[1, c[0], c[1]], [c[0], 1, c[2]], [c[1], c[2], 1]])
+    assert np.linalg.eigvalsh(cor)[0] == pytest.approx(0.0, abs=1e-9)
