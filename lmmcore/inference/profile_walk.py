@@ -101,8 +101,19 @@ def crossing(profiler: Profiler, target: float, tol: float = 1e-6, max_points: i
         if outer is None and inner.x == bound:
             return float(bound)
         x = _next_guess(points[-2], last, target, direction, inner, outer, profiler)
-        points.append(profiler.evaluate(x, extrapolate(points[-2], last, x), last.hessian))
+        points.append(_lower(profiler, x, extrapolate(points[-2], last, x), last.hessian, inner, target))
     return float("nan")
+
+
+def _lower(profiler: Profiler, x: float, start, hessian, inner: Point, target: float) -> Point:
+    """The point at ``x`` from the extrapolated start, re-optimised from the inner bracket's point when
+    it lands beyond ``target``: a warm start extrapolated from a far guess can stall in a higher local
+    minimum (seen on singular fits), and a spurious point beyond the target would wrongly bracket it."""
+    point = profiler.evaluate(x, start, hessian)
+    if abs(point.zeta) < abs(target):
+        return point
+    again = profiler.evaluate(x, inner.others, inner.hessian)
+    return again if abs(again.zeta) < abs(point.zeta) else point
 
 
 def _next_guess(before, last, target, direction, inner, outer, profiler) -> float:
