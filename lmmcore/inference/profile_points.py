@@ -198,16 +198,26 @@ class _VarianceSpace:
         matrices at once.  The correlation matrices ``R(s)`` are affine in ``s`` and feasible at 0 (the
         held correlation is in [-1, 1]), so their smallest eigenvalue is concave in ``s``: one root ``s*``.
         """
-        if self._is_feasible(psi):
+        if not np.isfinite(psi).all() or self._is_feasible(psi):
             return psi
 
         def shrunk(s: float) -> np.ndarray:
             return np.where(shrinkable, s * psi, psi)
 
-        s = optimize.brentq(lambda s: _smallest_eigenvalue(shrunk(s), self.reterms), 0.0, 1.0, xtol=1e-15)
+        def smallest(s: float) -> float:
+            return _smallest_eigenvalue(shrunk(s), self.reterms)
+
+        if smallest(1.0) >= 0:  # infeasible only within the Cholesky's tolerance: back off from 1
+            s = 1.0
+        elif smallest(0.0) <= 0:  # the held correlation at -+1: only s = 0 is feasible
+            s = 0.0
+        else:
+            s = optimize.brentq(smallest, 0.0, 1.0, xtol=1e-15)
+        # the root is exact to rounding; the Cholesky's tolerance may need a step or a few more inside
+        step = 1e-12
         while s > 0 and not self._is_feasible(shrunk(s)):
-            s -= 1e-12
-        return shrunk(max(s, 0.0))
+            s, step = max(s - step, 0.0), 2 * step
+        return shrunk(s)
 
     def retracted_deviance(self, psi: np.ndarray, shrinkable: np.ndarray) -> float:
         """The deviance at :meth:`feasible` ``(psi)`` plus the squared distance moved.
