@@ -44,11 +44,16 @@ class DevianceParts:
         return cls(criterion, criterion.with_response(e), n * (1 + math.log(2 * math.pi * (e @ e) / n)))
 
     def __call__(self, theta: np.ndarray) -> tuple[float, float]:
-        if self.blank is None:
-            s = self.criterion.solve(theta)
-            return s.ldL2, s.pwrss
-        ld = self.blank(theta) - self.blank_offset
-        d = self.criterion(theta)
+        """``(ldL2, pwrss)`` at ``theta``; infinite where the factorisation fails numerically (a theta
+        far out along a profile of a singular fit), which no minimum can be."""
+        try:
+            if self.blank is None:
+                s = self.criterion.solve(theta)
+                return s.ldL2, s.pwrss
+            ld = self.blank(theta) - self.blank_offset
+            d = self.criterion(theta)
+        except np.linalg.LinAlgError:
+            return math.inf, math.inf
         if not (math.isfinite(ld) and math.isfinite(d)):
             return math.inf, math.inf
         n = self.criterion.design.nobs

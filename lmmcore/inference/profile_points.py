@@ -281,6 +281,9 @@ def _variance_profiler(fit: MLFit, space: _VarianceSpace, w: int, hessian: np.nd
     shift = estimate[w] * 1.01 if estimate[w] != 0 else 1e-3
     if fit.is_correlation[w]:
         shift = min(shift, (estimate[w] + 1) / 2)
+    shift = min(max(shift, fit.lower[w]), fit.upper[w])
+    if abs(shift - estimate[w]) < 1e-6:  # a correlation estimated at -+1: the first step goes inwards
+        shift = estimate[w] - 1e-3 * np.sign(estimate[w])
     sds = np.flatnonzero(~fit.is_correlation[free][:-1])
     # zeta^2 ~ (x - x_hat)^2 / (2 [H^-1]_ww) for the deviance's Hessian H (scaled coordinates)
     spread = space.scale[w] * np.sqrt(2 * max(np.linalg.pinv(hessian)[w, w], 0.0))

@@ -34,7 +34,8 @@ class Walker:
         optimum = profiler.optimum
         first = profiler.evaluate(profiler.shift, optimum.others, optimum.hessian)
         points = self._extend([optimum, first], profiler)
-        if optimum.x > profiler.low:
+        # an estimate within rounding of its lower bound (a correlation of -0.99999999999) is at it
+        if optimum.x - profiler.low > 1e-8:
             points += self._extend([first, optimum], profiler)
         return points
 

@@ -269,3 +269,20 @@ def test_rank_deficient_fit_sigma_matches_lme4_and_fixed_ends_are_where_the_devi
             found = [optimize.minimize(criterion, s, method="L-BFGS-B", bounds=bounds) for s in starts]
             lowest = min(f.fun for f in found)
             assert np.sqrt(lowest - fit.deviance) == pytest.approx(abs(target), abs=2e-3), (name, end)
+
+
+def test_three_slope_fit_with_an_sd_at_zero_and_correlations_at_the_bounds_is_traced_like_it_is_searched():
+    from lmmcore.datasets import simulate_biomass
+
+    m = lmmcore.fit("Biomass ~ Temp + N + (1 + Temp + N | Site)", simulate_biomass(sd_slope=0.0, seed=3))
+    assert m.singular
+    prof = m.profile()  # its first step held cor_N.Temp at -1.01, outside [-1, 1]
+    # the estimate of cor_N.Temp is -1 up to rounding (-0.99999999999): the trace starts inwards from it
+    assert prof.estimates["cor_N.Temp|Site"] == pytest.approx(-1.0, abs=1e-8)
+    trace = prof.trace("cor_N.Temp|Site")
+    assert trace["cor_N.Temp|Site"].min() == pytest.approx(-1.0, abs=1e-8)
+    assert (np.diff(trace["zeta"]) > 0).all()
+    ends = m.confint("profile")
+    assert ends.loc["sd_Temp|Site", "2.5 %"] == 0.0
+    assert ends.loc["cor_N.Temp|Site"].tolist() == [-1.0, 1.0]
+    np.testing.assert_allclose(prof.intervals().to_numpy(), ends.to_numpy(), rtol=5e-3, atol=1e-3)
