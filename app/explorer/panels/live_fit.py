@@ -8,7 +8,7 @@ worker crashed shows its message with a Retry button.
 from __future__ import annotations
 
 from shiny import module, reactive, render, req, ui
-from shiny.types import SilentOperationInProgressException
+from shiny.types import SilentException, SilentOperationInProgressException
 
 from .. import compute
 from ..debounce import debounce
@@ -88,12 +88,20 @@ def fit_server(input, output, session, dataset, model, delay: float = 0.3):
 
     @reactive.calc
     def outcome() -> FitOutcome:
-        target, choice = request(), model()
+        """The fit of the current request; until it is there (data being read, no fit launched yet, a
+        superseded fit cancelled, or another request's result) Shiny's "in progress" state, never its
+        plain silence: an output that went silent and then in progress within one flush gets its queued
+        empty value sent with its in-progress state, which the browser rejects along with every other
+        update of that flush (a restored link then lost its model controls' updates)."""
+        try:
+            target, choice = request(), model()
+        except SilentOperationInProgressException:
+            raise
+        except SilentException:
+            raise SilentOperationInProgressException() from None
         if choice.error:
             return FitOutcome(target, error=choice.error)
-        if fit_task.status() == "cancelled":
-            # Only ever the moment between a superseded fit and its replacement: keep the outputs as
-            # "in progress" rather than blanking them.
+        if fit_task.status() in ("initial", "cancelled"):
             req(False, cancel_output="progress")
         result = fit_task.result()
         if result.request != target:

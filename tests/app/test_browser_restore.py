@@ -1,0 +1,94 @@
+"""A shared link to an upload, opened in a fresh browser: the model controls show the restored formula,
+the upload's message is its final one, and the page logs no client error while it is restored."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from shiny.playwright import controller
+from shiny.pytest import create_app_fixture
+
+pytestmark = pytest.mark.browser
+
+SHARE_DIR = Path(tempfile.mkdtemp(prefix="lmm-restore-test-"))
+app = create_app_fixture(
+    "../../app/app.py", timeout_secs=60, env={**os.environ, "LMM_SHARE_DIR": str(SHARE_DIR)}
+)
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"
+TIMEOUT = 60_000  # ms; the machine is shared
+
+
+@pytest.fixture(autouse=True)
+def _patient(page: Page):
+    expect.set_options(timeout=TIMEOUT)
+    page.set_default_timeout(TIMEOUT)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_share_dir():
+    yield
+    shutil.rmtree(SHARE_DIR, ignore_errors=True)
+
+
+def _upload(page: Page, app, tmp_path: Path) -> None:
+    upload = tmp_path / "sleep.csv"
+    upload.write_bytes((DATA_DIR / "sleepstudy.csv").read_bytes())
+    page.goto(app.url)
+    expect(page.locator("#summary-crit")).to_contain_text("REML criterion")
+    page.get_by_role("tab", name="Upload", exact=True).click()
+    page.locator("#data-upload").set_input_files(str(upload))
+    expect(page.locator("#data-upload_message")).to_contain_text("180 rows")
+
+
+def _apply(page: Page, formula: str) -> None:
+    field = page.locator("#model-formula")
+    field.fill(formula)
+    field.press("Enter")
+    expect(page.locator(".lmm-fitted")).to_contain_text(formula)
+
+
+def _share(page: Page) -> str:
+    page.locator("#share-share").click()
+    url = page.locator("#lmm-share-url")
+    expect(url).to_be_visible()
+    link = url.input_value()
+    page.keyboard.press("Escape")
+    return link
+
+
+def _open_fresh(browser: Browser, url: str) -> tuple[Page, list[str]]:
+    """The link in a new context, with the console's errors and the page's uncaught exceptions."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    fresh = context.new_page()
+    fresh.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    fresh.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    fresh.on("pageerror", lambda error: errors.append(str(error)))
+    fresh.goto(url)
+    return fresh, errors
+
+
+def test_a_link_to_an_upload_restores_the_controls_and_settles(page: Page, app, browser: Browser, tmp_path):
+    _upload(page, app, tmp_path)
+    _apply(page, "Reaction ~ Days + (Days || Subject)")
+    criterion = page.locator("#summary-crit").inner_text()
+    link = _share(page)
+
+    fresh, errors = _open_fresh(browser, link)
+    expect(fresh.locator(".lmm-fitted")).to_contain_text("(Days || Subject)")
+    expect(fresh.locator("#summary-crit")).to_have_text(criterion)
+    controller.InputSelect(fresh, "model-response").expect_selected("Reaction")
+    controller.InputSelectize(fresh, "model-fixed").expect_selected(["Days"])
+    controller.InputSelect(fresh, "model-re1_group").expect_selected("Subject")
+    controller.InputSelect(fresh, "model-re1_struct").expect_selected("uncorrelated")
+    expect(fresh.locator("#data-upload_message")).to_contain_text("180 rows")
+    expect(fresh.locator("#data-upload_message")).not_to_contain_text("Reading the file")
+    fresh.wait_for_timeout(1500)  # late messages of the restore have arrived
+    assert errors == []
+    fresh.context.close()
