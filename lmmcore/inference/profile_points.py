@@ -154,8 +154,9 @@ def profilers(fit: MLFit) -> list[Profiler]:
     if fit.design.p:
         scale = _theta_scale(fit.theta)
         lower = fit.design.theta_lower / scale
+        unbounded = np.full(lower.shape, np.inf)
         theta_hessian = hessian_at(
-            lambda y: fit.criterion(y * scale), fit.theta / scale, lower, np.full(lower.shape, np.inf)
+            lambda y: _deviance(fit.criterion, y * scale), fit.theta / scale, lower, unbounded
         )
         out += [_fixed_profiler(fit, j, theta_hessian) for j in range(fit.design.p)]
     return out
@@ -310,7 +311,9 @@ def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
         top = upper.copy()
         if zero is not None:
             top[zero] = 0.0
-        found = minimize_boxed(lambda y: criterion(y * scale), start / scale, lower, top, start_hessian)
+        found = minimize_boxed(
+            lambda y: _deviance(criterion, y * scale), start / scale, lower, top, start_hessian
+        )
         theta = found.x * scale
         if parts is None:
             s = criterion.solve(theta)
@@ -328,6 +331,15 @@ def _fixed_profiler(fit: MLFit, j: int, hessian: np.ndarray) -> Profiler:
     diagonal = np.flatnonzero(design.theta_lower == 0)
     name = fit.names[fit.nvp + j]
     return Profiler(name, optimum, shift, fit.se[j], -np.inf, np.inf, evaluate, tuple(diagonal))
+
+
+def _deviance(criterion, theta: np.ndarray) -> float:
+    """The profiled ML deviance at ``theta``; infinite where the factorisation fails numerically (a theta
+    far out along a profile of a singular fit), which no minimum can be."""
+    try:
+        return criterion(theta)
+    except np.linalg.LinAlgError:
+        return np.inf
 
 
 def _theta_scale(theta: np.ndarray) -> np.ndarray:
