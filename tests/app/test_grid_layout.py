@@ -1,5 +1,7 @@
 """grid_layout's axis domains: inside [0, 1] for every grid, which plotly requires."""
 
+import math
+
 import plotly.graph_objects as go
 import pytest
 from explorer.figures.style import grid_layout
@@ -27,6 +29,7 @@ def test_two_rows_with_gap_008_reach_exactly_zero_and_plotly_accepts_them():
     # (1 - 0.08) / 2 subtracted from 1 - (h + 0.08) left the bottom row at -5.55e-17 before the fix
     layout = grid_layout(["a", "b", "c", "d"], 2, gap=0.08)
     assert layout["yaxis3"]["domain"][0] == 0.0
+    assert math.copysign(1.0, layout["yaxis3"]["domain"][0]) == 1.0  # 0.0, not -0.0
     assert layout["yaxis3"]["domain"][1] == pytest.approx(0.46, abs=1e-12)
     assert layout["yaxis"]["domain"] == [pytest.approx(0.54, abs=1e-12), 1.0]
     figure = go.Figure(layout=layout)

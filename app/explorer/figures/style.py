@@ -82,8 +82,9 @@ def grid_layout(titles: list[str], cols: int, *, gap: float = 0.08, **extra) -> 
 
 def _domain(start: float, end: float) -> list[float]:
     """An axis domain inside [0, 1]: the sums above leave the last row at values like -5.5e-17, which
-    plotly refuses; rounding to 12 places removes that error and clipping keeps it in range."""
-    return [min(max(round(v, 12), 0.0), 1.0) for v in (start, end)]
+    plotly refuses; rounding to 12 places removes that error, clipping keeps it in range and adding 0.0
+    turns the -0.0 that rounding leaves into 0.0."""
+    return [min(max(round(v, 12), 0.0), 1.0) + 0.0 for v in (start, end)]
 
 
 def axis_refs(k: int) -> dict:
