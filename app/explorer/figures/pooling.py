@@ -85,15 +85,6 @@ def pooling_grid(view, x: str, levels: list[str]) -> go.Figure:
     return go.Figure(traces, layout)
 
 
-def clamp_domains(layout: dict) -> dict:
-    """``layout`` with every axis domain inside [0, 1]: ``grid_layout``'s arithmetic can leave the bottom
-    row at -5e-17, which plotly refuses."""
-    for key, axis in layout.items():
-        if key.startswith(("xaxis", "yaxis")) and "domain" in axis:
-            axis["domain"] = [min(max(v, 0.0), 1.0) for v in axis["domain"]]
-    return layout
-
-
 def _points_trace(x: pd.Series, y: pd.Series, level: str) -> go.Scatter:
     return go.Scatter(
         x=x.to_numpy(float),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .pooling import clamp_domains
 from .style import axis_refs, grid_layout
 from .text import plain, plain_all
 
@@ -61,7 +60,7 @@ def recovery_histograms(result) -> go.Figure:
             _vertical(refs, mean, MEAN_COLOUR, "dash"),
         ]
     layout["shapes"] = [s for s in layout["shapes"] if s is not None]
-    return go.Figure(traces, clamp_domains(layout))
+    return go.Figure(traces, layout)
 
 
 def _vertical(refs: dict, value: float, colour: str, dash: str) -> dict | None:
