@@ -92,3 +92,25 @@ def test_a_link_to_an_upload_restores_the_controls_and_settles(page: Page, app, 
     fresh.wait_for_timeout(1500)  # late messages of the restore have arrived
     assert errors == []
     fresh.context.close()
+
+
+def test_a_type_change_in_a_restored_upload_keeps_the_model(page: Page, app, browser: Browser, tmp_path):
+    _upload(page, app, tmp_path)
+    _apply(page, "Reaction ~ Days + (Days || Subject)")
+    fresh, errors = _open_fresh(browser, _share(page))
+    expect(fresh.locator(".lmm-fitted")).to_contain_text("(Days || Subject)")
+    _apply(fresh, "Reaction ~ Days + (1 | Subject)")
+    fresh.get_by_role("tab", name="Data", exact=True).click()
+    controller.InputSelectize(fresh, "data-type_column").set("Days")
+    controller.InputSelect(fresh, "data-type_kind").set("factor")
+    summary = fresh.locator("#summary-summary_text")
+    expect(summary).to_contain_text("Days9")  # Days as a factor: one coefficient per day after the first
+    expect(fresh.locator(".lmm-fitted")).to_contain_text("Reaction ~ Days + (1 | Subject)")
+    controller.InputText(fresh, "model-formula").expect_value("Reaction ~ Days + (1 | Subject)")
+    # Another formula, then the first again: each typed text applies.
+    _apply(fresh, "Reaction ~ 1 + (1 | Subject)")
+    expect(summary).not_to_contain_text("Days9")
+    _apply(fresh, "Reaction ~ Days + (1 | Subject)")
+    expect(summary).to_contain_text("Days9")
+    assert errors == []
+    fresh.context.close()

@@ -311,20 +311,20 @@ def test_an_uploads_column_types_restore(page: Page, app, browser: Browser, tmp_
     controller.InputSelectize(page, "data-type_column").set("Days")
     controller.InputSelect(page, "data-type_kind").set("factor")
     expect(page.locator("#data-column_types")).not_to_have_value("")
-    # The retyped data are fitted (with the model the app suggests for the new types) before typing ours.
-    expect(page.locator(".lmm-fitted")).not_to_contain_text("Reaction ~ Days + (1 | Subject)")
-    # Typed again (spelled differently, as the field may still hold the old text): after a type change the
-    # app suggests a model for the new types.
-    formula.fill("Reaction ~ Days + (1|Subject)")
-    formula.press("Enter")
+    # The typed formula (also the suggestion for the types as read) is refitted with Days as a factor: one
+    # coefficient per day after the first. The new types' suggestion is offered beside it.
     summary = page.locator("#summary-summary_text")
-    expect(summary).to_contain_text("Days9")  # Days as a factor: one coefficient per day after the first
-    expect(page.locator(".lmm-fitted")).to_be_visible()
+    expect(summary).to_contain_text("Days9")
+    expect(page.locator(".lmm-fitted")).to_contain_text("Reaction ~ Days + (1 | Subject)")
+    controller.InputText(page, "model-formula").expect_value("Reaction ~ Days + (1 | Subject)")
+    expect(page.locator("#model-use_suggestion")).to_be_visible()
     text = summary.text_content()
 
     link = _share(page)
     fresh = _open_fresh(browser, link)
     expect(fresh.locator("#summary-summary_text")).to_contain_text("Days9")
-    expect(fresh.locator(".lmm-fitted")).to_be_visible()
+    expect(fresh.locator(".lmm-fitted")).to_contain_text("Reaction ~ Days + (1 | Subject)")
     assert fresh.locator("#summary-summary_text").text_content() == text
+    controller.InputSelect(fresh, "model-response").expect_selected("Reaction")
+    controller.InputSelect(fresh, "model-re1_group").expect_selected("Subject")
     fresh.context.close()

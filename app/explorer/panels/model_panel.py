@@ -73,17 +73,24 @@ class TypedFormula:
     suggestion: str
 
 
+def retyped(old_key: tuple, data) -> bool:
+    """Whether ``data`` are the upload ``old_key`` was for with other column types (an upload's key is its
+    origin followed by its types)."""
+    return data.key[0] == "upload" and len(old_key) == len(data.key) and old_key[:-1] == data.key[:-1]
+
+
 def formula_for(typed: TypedFormula, data) -> str:
     """The formula to fit on ``data`` (a :class:`~explorer.datasets.Dataset`).
 
     The field's formula is kept when it was written for these data, for data with the same suggested model
-    (a new draw), or when the user wrote it (it is not the old data's suggestion) and every column it
-    names exists in the new data (a suggestion is never applied over a user's formula that still fits).
-    Otherwise the new data's suggestion. Derived in the same step as the data, so an old formula is never
-    fitted to new data while the field's update travels to the browser and back."""
+    (a new draw), or when every column it names exists in the new data and either the user wrote it (it is
+    not the old data's suggestion) or only column types changed (the same model is refitted with them; the
+    new suggestion is offered beside it). Otherwise the new data's suggestion. Derived in the same step as
+    the data, so an old formula is never fitted to new data while the field's update travels to the
+    browser and back."""
     if typed.data_key == data.key or typed.suggestion == data.suggested_formula:
         return typed.text
-    if typed.text != typed.suggestion:
+    if typed.text != typed.suggestion or retyped(typed.data_key, data):
         columns = formula_columns(typed.text)
         if columns and columns <= {str(c) for c in data.frame.columns}:
             return typed.text
