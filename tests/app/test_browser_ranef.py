@@ -23,7 +23,7 @@ _ROWS_JS = """k => {
   const rows = [];
   // _fullData: y decoded (data keeps plotly's base64 arrays as sent)
   for (const trace of plot._fullData.slice(2 * k, 2 * k + 2))
-    Array.from(trace.y).forEach((y, i) => rows.push([y, trace.customdata[i][0]]));
+    Array.from(trace.y).forEach((y, i) => rows.push([y, trace.text[i]]));
   return rows.sort((a, b) => a[0] - b[0]).map(r => r[1]);
 }"""
 

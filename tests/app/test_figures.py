@@ -11,6 +11,7 @@ import pytest
 from explorer import engine
 from explorer.figures import diagnostics
 from explorer.figures.caterpillar import ORDERS, Z95, caterpillar, interval_table
+from explorer.figures.fast_figure import validated
 from explorer.figures.large_data import QQ_POINTS, WEBGL_LIMIT, thinned_ranks
 from explorer.figures.text import plain_all
 from explorer.fit_data import FitData, fit_data
@@ -228,7 +229,7 @@ def test_interval_table_sorts_and_flags_intervals_excluding_zero(effects):
 def _rows(fig, k: int) -> list[str]:
     """Level labels of panel k from bottom to top (by their y)."""
     includes, excludes = fig.data[2 * k], fig.data[2 * k + 1]
-    labels = np.concatenate([includes.customdata[:, 0], excludes.customdata[:, 0]])
+    labels = np.concatenate([includes.text, excludes.text])
     ys = np.concatenate([includes.y, excludes.y])
     return [str(label) for _, label in sorted(zip(ys, labels))]
 
@@ -238,10 +239,15 @@ def test_caterpillar_rows_are_levels_ordered_by_the_first_term_in_every_panel(ef
     fig = caterpillar(modes, sds, "Site")  # lme4's dotplot(ranef(m, condVar = TRUE)) is the default
     assert len(fig.data) == 4  # per term: intervals including 0, intervals excluding 0
     includes, excludes = fig.data[0], fig.data[1]
-    assert sorted(excludes.customdata[:, 0]) == ["L2", "L3"]
-    assert list(includes.customdata[:, 0]) == ["L4", "L1"]
+    assert sorted(excludes.text) == ["L2", "L3"]
+    assert list(includes.text) == ["L4", "L1"]
     assert excludes.marker.color != includes.marker.color
     np.testing.assert_allclose(excludes.error_x.array, Z95 * np.array([0.5, 1.0]))
+    # The hover's numbers (conditional SD, 95 % bounds) of L2 (-2, SD 0.5) and L3 (3, SD 1), to 1e-12.
+    expected = [[0.5, -2 - Z95 * 0.5, -2 + Z95 * 0.5], [1.0, 3 - Z95, 3 + Z95]]
+    np.testing.assert_allclose(excludes.customdata, expected, rtol=1e-12)
+    assert "%{customdata[0]:.4g}" in excludes.hovertemplate
+    validated(fig)  # built without plotly's validation: every property must still be valid
     # (Intercept) modes 0.5, -2, 3, 0.1: rows L2 < L4 < L1 < L3 in BOTH panels, whatever x's modes.
     assert _rows(fig, 0) == _rows(fig, 1) == ["L2", "L4", "L1", "L3"]
     x_panel = dict(
@@ -251,7 +257,7 @@ def test_caterpillar_rows_are_levels_ordered_by_the_first_term_in_every_panel(ef
     assert fig.layout.yaxis.ticktext == ("L2", "L4", "L1", "L3")
     assert not fig.layout.yaxis2.showticklabels and fig.layout.yaxis2.matches == "y"
     assert "sorted by (Intercept)" in fig.layout.title.text
-    assert "%{customdata[0]}" in excludes.hovertemplate and "95% interval" in excludes.hovertemplate
+    assert "<b>%{text}</b>" in excludes.hovertemplate and "95% interval" in excludes.hovertemplate
     assert [a.text for a in fig.layout.annotations] == ["(Intercept)", "x"]
 
 
@@ -284,7 +290,7 @@ def test_caterpillar_shows_names_from_data_as_text(effects):
     assert "&lt;script&gt;" in fig.layout.title.text and "<script>" not in fig.layout.title.text
     assert "&lt;b&gt;bold&lt;/b&gt;" in fig.layout.yaxis.ticktext and "a&amp;b" in fig.layout.yaxis.ticktext
     assert [a.text for a in fig.layout.annotations] == ["(Intercept)", "&lt;i&gt;x&lt;/i&gt;"]
-    labels = np.concatenate([t.customdata[:, 0] for t in fig.data])
+    labels = np.concatenate([t.text for t in fig.data])
     assert "&lt;a href=x&gt;" in labels and not any("<" in str(label) for label in labels)
     assert all("<i>" not in t.hovertemplate for t in fig.data)
 

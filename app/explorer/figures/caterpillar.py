@@ -6,6 +6,10 @@ Interval of level j and term t: mode_jt +/- 1.96 * sd_jt, where sd_jt is the con
 Order of the levels: as lme4's ``dotplot(ranef(m, condVar = TRUE))``, every panel is sorted by the FIRST
 term's modes, so a row is one level across panels (``order="first"``); ``order="each"`` sorts each panel
 by its own term instead.
+
+The figure is built without plotly.py's validation (:mod:`.fast_figure`): validating converts the per-level
+hover labels to Python objects, which serialising then deep-copies one by one (a quarter of a second per
+redraw at 10,000 levels, on the event loop); unvalidated they stay one numpy string array.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .fast_figure import unvalidated_figure
 from .style import axis_refs, grid_layout
 from .text import plain, plain_all
 
@@ -41,32 +46,36 @@ def interval_table(modes: pd.Series, condsd: pd.Series, order: pd.Index | None =
     return table.sort_values("estimate", kind="stable")
 
 
-def _trace(table: pd.DataFrame, ranks: np.ndarray, *, excludes: bool, term: str) -> go.Scatter:
+def _trace(table: pd.DataFrame, ranks: np.ndarray, *, excludes: bool, term: str) -> dict:
     chosen = table["excludes_zero"].to_numpy() == excludes
     part = table[chosen]
-    kind = go.Scattergl if len(table) > 500 else go.Scatter
-    return kind(
-        x=part["estimate"].to_numpy(),
-        y=ranks[chosen],
-        mode="markers",
-        name=f"{plain(term)}: interval {'excludes' if excludes else 'includes'} 0",
-        marker={"color": _EXCLUDES if excludes else _INCLUDES, "size": 7 if len(table) <= 200 else 4},
-        error_x={
+    colour = _EXCLUDES if excludes else _INCLUDES
+    return {
+        "type": "scattergl" if len(table) > 500 else "scatter",
+        "x": part["estimate"].to_numpy(),
+        "y": ranks[chosen],
+        "mode": "markers",
+        "name": f"{plain(term)}: interval {'excludes' if excludes else 'includes'} 0",
+        "marker": {"color": colour, "size": 7 if len(table) <= 200 else 4},
+        "error_x": {
             "type": "data",
             "symmetric": True,
             "array": (Z95 * part["sd"]).to_numpy(),
-            "color": _EXCLUDES if excludes else _INCLUDES,
+            "color": colour,
             "thickness": 1.2,
             "width": 0,
         },
-        customdata=np.column_stack([plain_all(part.index), part["sd"], part["lower"], part["upper"]]),
-        hovertemplate=(
-            "<b>%{customdata[0]}</b><br>estimate %{x:.4g}<br>cond. SD %{customdata[1]:.4g}"
-            "<br>95% interval [%{customdata[2]:.4g}, %{customdata[3]:.4g}]<extra>" + plain(term) + "</extra>"
+        # Labels in ``text``, numbers in ``customdata``: a 2-D array of mixed types would be serialised cell
+        # by cell (Python objects), a numeric one is one typed array.
+        "text": plain_all(part.index.tolist()),
+        "customdata": part[["sd", "lower", "upper"]].to_numpy(),
+        "hovertemplate": (
+            "<b>%{text}</b><br>estimate %{x:.4g}<br>cond. SD %{customdata[0]:.4g}"
+            "<br>95% interval [%{customdata[1]:.4g}, %{customdata[2]:.4g}]<extra>" + plain(term) + "</extra>"
         ),
-        legendgroup="excludes" if excludes else "includes",
-        showlegend=False,
-    )
+        "legendgroup": "excludes" if excludes else "includes",
+        "showlegend": False,
+    }
 
 
 def caterpillar(modes: pd.DataFrame, condsd: pd.DataFrame, group: str, order: str = "first") -> go.Figure:
@@ -94,7 +103,7 @@ def caterpillar(modes: pd.DataFrame, condsd: pd.DataFrame, group: str, order: st
     traces = []
     for k, term in enumerate(terms):
         table = interval_table(modes[term], condsd[term], rows)
-        traces += [_trace(table, ranks, excludes=e, term=term).update(**axis_refs(k)) for e in (False, True)]
+        traces += [_trace(table, ranks, excludes=e, term=term) | axis_refs(k) for e in (False, True)]
         layout["shapes"].append(_zero_line(k))
         tick_labels = labelled and (k == 0 or not shared)
         layout["yaxis" if k == 0 else f"yaxis{k + 1}"].update(
@@ -106,7 +115,7 @@ def caterpillar(modes: pd.DataFrame, condsd: pd.DataFrame, group: str, order: st
             **({"matches": "y"} if shared and k > 0 else {}),
         )
         layout["xaxis" if k == 0 else f"xaxis{k + 1}"]["title"] = {"text": "conditional mode (95% interval)"}
-    return go.Figure(traces, layout)
+    return unvalidated_figure(traces, layout)
 
 
 def _zero_line(k: int) -> dict:
