@@ -121,7 +121,7 @@ def server(input, output, session):
     model = model_server("model", dataset=dataset, fit_error=lambda: fit_error_of["current"]())
     outcome, fit_error = fit_server("fit", dataset=dataset, model=model, delay=DEBOUNCE_SECONDS)
     fit_error_of["current"] = fit_error
-    summary_server("summary", outcome=outcome, dataset=dataset)
+    summary_server("summary", outcome=outcome)
     diagnostics_server("diag", outcome=outcome, dataset=dataset)
     ranef_server("ranef", outcome=outcome)
     dropped_rows_server("dropped", outcome=outcome, dataset=dataset)

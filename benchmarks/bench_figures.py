@@ -2,7 +2,8 @@
 timed at 100 rows, 100,000 rows, 1,000,000 rows (``simulate_biomass``) and InstEval's size.
 
 Each builder is timed as the app runs it: the figure built and serialised to JSON (``render_plotly`` sends
-``figure.to_json()`` from the event loop), the tables built and rendered as HTML. The fit itself runs in a
+``figure.to_json()`` from the event loop), the tables formatted and rendered as HTML (their inference, R²
+and ICC come from the fit's worker and are not timed). The fit itself runs in a
 worker and is not timed here; it is done once per data set. The target is about 100 ms per builder at 1M
 rows: anything longer delays every session's updates in the process.
 
@@ -45,9 +46,12 @@ def builders(result, data) -> dict[str, Callable[[], object]]:
     from explorer.figures.caterpillar import caterpillar
     from explorer.fit_data import fit_data
     from explorer.tables import summary_tables as tables
+    from explorer.tables.inference_tables import summary_inference
 
     d = fit_data(result, data)
     group = next(iter(d.groups))
+    inference = summary_inference(result)  # computed with the fit, in its worker
+    measures = tables.quality_measures(inference.r2, inference.icc)
     labels = d.drawn_labels
     return {
         "fit_data": lambda: fit_data(result, data),
@@ -62,11 +66,10 @@ def builders(result, data) -> dict[str, Callable[[], object]]:
         ).to_json(),
         "caterpillar": lambda: caterpillar(result.ranef[group], result.ranef_sd[group], group).to_json(),
         "summary tables": lambda: [
-            tables.fixed_effects(result).to_html(),
-            tables.random_effects(result).to_html(),
-            tables.model_info(result, True).to_html(),
-            tables.quality_measures(result),
-            tables.summary_warnings(result, len(data)),
+            tables.format_fixed(inference.fixed).to_html(),
+            tables.format_numbers(tables.random_effects(result)).to_html(),
+            tables.model_info(result, True, measures).to_html(),
+            tables.summary_warnings(result),
             result.summary(),
         ],
     }

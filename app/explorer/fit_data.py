@@ -43,17 +43,6 @@ class FitData:
         return self.point_labels if len(self.rows) <= WEBGL_LIMIT else None
 
 
-def group_labels(data: pd.DataFrame, rows: pd.Index, group: str) -> np.ndarray:
-    """Labels of a grouping factor on the used rows; ``cask:batch`` joins the columns as lme4 does."""
-    parts = [data.loc[rows, name].astype(str) for name in group.split(":") if name in data.columns]
-    if not parts:
-        return np.full(len(rows), group)
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + ":" + part
-    return joined.to_numpy()
-
-
 def _group_levels(result) -> dict[str, pd.Categorical]:
     """Each grouping factor's level of every used row, from the fit's own random-effects terms (their level
     codes are row-aligned with the residuals: no per-row string work, which took 0.2 s at 10^6 rows)."""

@@ -322,7 +322,8 @@ def test_singular_fit_and_dropped_rows_are_warned_next_to_their_tables(page: Pag
     page.locator("#data-upload").set_input_files(str(path))
     controller.InputText(page, "model-formula").expect_value("y ~ 1 + (1 | g)", timeout=FIT_TIMEOUT)
     expect(page.locator("#summary-random_warnings")).to_contain_text("Singular fit", timeout=FIT_TIMEOUT)
-    expect(page.locator("#summary-model_warnings")).to_contain_text("1 of 31 rows were dropped")
+    expect(page.locator("#dropped-dropped")).to_contain_text("1 of 31 rows left out of the fit (y in 1 row")
+    expect(page.locator("#summary-model_warnings")).not_to_contain_text("rows")  # said once, under the status
     expect(page.locator("#summary-info")).to_contain_text("30")
     page.screenshot(path=shots / "11_warnings.png", full_page=True)
 

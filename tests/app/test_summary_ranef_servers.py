@@ -4,7 +4,7 @@ they render, and forged input values refused with a message naming the input."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
+import re
 
 import pandas as pd
 import pytest
@@ -19,21 +19,31 @@ from shiny.testserver import test_server
 from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread, settled  # noqa: F401 (a fixture)
 
 
+class _OffTheLoop:
+    """A fit whose R² and ICC may not be recomputed: the panels read them from the worker's inference (a pass
+    over every row, too slow for the event loop at a million rows)."""
+
+    def __init__(self, result):
+        self._result = result
+
+    def __getattr__(self, name):
+        if name in ("r2", "icc"):
+            raise AssertionError(f"{name}() computed on the event loop")
+        return getattr(self._result, name)
+
+
 @pytest.fixture(scope="module")
 def outcome() -> FitOutcome:
     data = engine.load_example("biomass")
     result = engine.fit(engine.DEFAULT_FORMULA, data, reml=True)
     request = FitRequest(engine.DEFAULT_FORMULA, True, ("example", "biomass"))
-    return FitOutcome(request, result=result, inference=summary_inference(result))
+    return FitOutcome(request, result=_OffTheLoop(result), inference=summary_inference(result))
 
 
 def _app(outcome: FitOutcome) -> App:
-    frame = engine.load_example("biomass")
-
     def server(input, output, session):
         current = reactive.calc(lambda: outcome)
-        dataset = reactive.calc(lambda: SimpleNamespace(frame=frame))
-        summary_server("summary", outcome=current, dataset=dataset)
+        summary_server("summary", outcome=current)
         ranef_server("ranef", outcome=current)
 
     return App(ui.page_fluid(summary_ui("summary"), ranef_ui("ranef")), server)
@@ -50,6 +60,11 @@ def _summary_scenario(app):
         assert "13.82244" in fixed and "0.0787 ." in fixed and "-0.007832" in fixed
         quality = settled(ts, "summary-quality", lambda v: bool(v))
         assert quality.startswith("R² marginal 0.770 · R² conditional 0.902 · ICC adjusted 0.572")
+        info = settled(ts, "summary-info", lambda v: v is not None)["html"]
+        cells = dict(re.findall(r'col0" >([^<]+)</td>\s*<td[^>]*>([^<]+)</td>', info))
+        # performance 0.10.2 (tests/reference/quality/q_biomass.json), shown to 4 digits: within 1e-4
+        assert float(cells["R² marginal"]) == pytest.approx(0.770236261720576, abs=1e-4)
+        assert float(cells["ICC adjusted"]) == pytest.approx(0.571842120990214, abs=1e-4)
         assert settled(ts, "summary-anova_block", lambda v: True) is None
         assert "Signif. codes" in str(settled(ts, "summary-inference_note", lambda v: v is not None))
 

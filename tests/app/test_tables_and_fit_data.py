@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from explorer import engine
-from explorer.fit_data import fit_data, group_labels
+from explorer.fit_data import fit_data
+from explorer.tables.inference_tables import quality, summary_inference
 from explorer.tables.summary_tables import (
     fixed_effects,
     format_numbers,
     model_info,
     pvalue_cells,
+    quality_measures,
     random_effects,
     summary_warnings,
 )
@@ -66,35 +68,44 @@ def test_model_info_shows_lme4s_criterion_and_information_criteria(sleep_fit, re
     assert float(info["R² conditional"]) == pytest.approx(quality["R2_conditional"], abs=1e-4)
     assert float(info["ICC adjusted"]) == pytest.approx(quality["ICC_adjusted"], abs=1e-4)
     assert {len(info[k].split(".")[1]) for k in ("logLik", "AIC", "BIC")} == {4}  # one format for four
+    # The live fit's R² and ICC come from its worker (summary_inference): the same rows.
+    inference = summary_inference(sleep_fit[0])
+    measures = quality_measures(inference.r2, inference.icc)
+    assert model_info(sleep_fit[0], True, measures).equals(model_info(sleep_fit[0], reml=True))
     ml = engine.fit("Reaction ~ Days + (Days | Subject)", sleep_fit[1], reml=False)
     assert "Deviance" in dict(model_info(ml, reml=False).values.tolist())
 
 
-def test_dropped_rows_and_singular_fits_are_warned_where_they_belong():
+def test_singular_fits_are_warned_where_they_belong_and_dropped_rows_once():
     data = engine.load_example("Dyestuff").copy()
     data.loc[[0, 5], "Yield"] = np.nan
     m = engine.fit("Yield ~ 1 + (1 | Batch)", data, reml=True)
-    warnings = summary_warnings(m, len(data))
-    assert any("2 of 30 rows were dropped" in w for w in warnings["model"])
+    # Rows left out are reported under the fit's status (tables/dropped_rows.py), not again in the summary.
+    assert summary_warnings(m)["model"] == []
     # Dyestuff2-like data without between-batch variation: lme4 reports a singular fit.
     rng = np.random.default_rng(5)
     flat = pd.DataFrame({"y": rng.normal(size=30), "g": np.repeat(list("abcdef"), 5)})
     flat["y"] -= flat.groupby("g")["y"].transform("mean")
     singular = engine.fit("y ~ 1 + (1 | g)", flat, reml=True)
     assert bool(singular.singular)
-    random = summary_warnings(singular, 30)["random"]
+    random = summary_warnings(singular)["random"]
     assert random[0] == "Singular fit. g: the (1 | g) variance is estimated as 0."
     assert random[1].startswith("The data carry no variation for that term: drop it")
+    # performance gives no ICC on a singular fit: the summary leaves it out, keeps R² (to 1e-4).
+    measures = quality_measures(*quality(singular))
+    assert not any(name.startswith("ICC") for name in measures)
+    r2 = singular.r2()
+    assert measures["R² marginal"] == pytest.approx(r2["marginal"], abs=1e-12) and len(measures) == 1
 
 
 def test_singular_warning_names_the_term_and_the_perfect_correlation():
     data = pd.read_csv(REFERENCE_DIR / "data" / "singular.csv")
     m = engine.fit("y_cor ~ x + (1 + x | g)", data, reml=True)
-    first, advice = summary_warnings(m, len(data))["random"]
+    first, advice = summary_warnings(m)["random"]
     covariance = "g: the (1 + x | g) covariance is singular: correlation (Intercept)-x is 1.00"
     assert first == f"Singular fit. {covariance}."
     assert advice.startswith("The data cannot separate these two effects: drop the slope")
-    assert summary_warnings(engine.fit("y_cor ~ x + (1 | g)", data, reml=True), len(data))["random"] == []
+    assert summary_warnings(engine.fit("y_cor ~ x + (1 | g)", data, reml=True))["random"] == []
 
 
 @pytest.mark.parametrize(
@@ -142,8 +153,3 @@ def test_fit_data_rows_residuals_and_groups(sleep_fit, reference):
     assert list(d.groups) == ["Subject"] and d.groups["Subject"][0] == "308"
     assert d.ranef["Subject"].shape == (18, 2)
     assert d.point_labels[0] == "row 0 · Subject 308" and d.point_labels[-1] == "row 179 · Subject 372"
-
-
-def test_group_labels_join_nested_factors_like_lme4():
-    data = pd.DataFrame({"cask": ["a", "b"], "batch": ["A", "A"]})
-    assert group_labels(data, data.index, "cask:batch").tolist() == ["a:A", "b:A"]

@@ -178,8 +178,10 @@ def check_server(input, output, session, outcome, state, shown=lambda: True):
 
     @render.ui
     def quality():
-        result = fitted().result
-        return ui.div(quality_line(result.r2(), result.icc()), class_="small lmm-quality pt-4")
+        # From the fit's worker: recomputing them here would hold the event loop on a large fit.
+        inference = fitted().inference
+        req(inference is not None and inference.r2 is not None and inference.icc is not None)
+        return ui.div(quality_line(inference.r2, inference.icc), class_="small lmm-quality pt-4")
 
     @render.ui
     def input_error():

@@ -2,8 +2,8 @@
 inference (Satterthwaite df and p, Wald intervals, type III ANOVA), each warning next to the numbers it
 concerns, and R² and ICC beside the criterion.
 
-The inference tables come with the fit (computed in its worker, ``FitOutcome.inference``): nothing here
-computes more than formatting.
+The inference tables, R² and the ICC come with the fit (computed in its worker, ``FitOutcome.inference``):
+nothing here computes more than formatting.
 """
 
 from __future__ import annotations
@@ -109,6 +109,13 @@ def _styled(table: pd.DataFrame, text_columns: tuple[str, ...]):
     )
 
 
+def _measures(current) -> dict[str, float]:
+    """R² and ICC of the fit; none for an outcome without inference (never computed here: at a million rows
+    that would hold the event loop)."""
+    inference = current.inference
+    return {} if inference is None else quality_measures(inference.r2, inference.icc)
+
+
 def _fixed_cells(current) -> pd.DataFrame:
     inference = current.inference
     if inference is None:  # an outcome from before the worker computed the inference: estimates only
@@ -117,7 +124,7 @@ def _fixed_cells(current) -> pd.DataFrame:
 
 
 @module.server
-def summary_server(input, output, session, outcome, dataset):
+def summary_server(input, output, session, outcome):
     # Every output here is cheap, and tables in a hidden tab were sometimes never reported visible
     # again by the browser (left "recalculating" with the previous fit's rows): never suspend them.
     @reactive.calc
@@ -148,7 +155,7 @@ def summary_server(input, output, session, outcome, dataset):
         current = fitted()
         if current is None:
             return ""
-        measures = quality_measures(current.result)
+        measures = _measures(current)
         return " · ".join(f"{name} {value:.3f}" for name, value in measures.items())
 
     @output(suspend_when_hidden=False)
@@ -163,7 +170,7 @@ def summary_server(input, output, session, outcome, dataset):
         current = fitted()
         if current is None:
             return None
-        return _styled(model_info(current.result, current.request.reml), ("Quantity",))
+        return _styled(model_info(current.result, current.request.reml, _measures(current)), ("Quantity",))
 
     @output(suspend_when_hidden=False)
     @render.table
@@ -206,7 +213,7 @@ def summary_server(input, output, session, outcome, dataset):
         current = fitted()
         if current is None:
             return {"model": [], "random": [], "notes": []}
-        return summary_warnings(current.result, len(dataset().frame))
+        return summary_warnings(current.result)
 
     @output(suspend_when_hidden=False)
     @render.ui

@@ -1,7 +1,8 @@
 """lmerTest's inference for the summary: the fixed-effects table with Satterthwaite df, Pr(>|t|) and Wald
 95 % intervals, and the type III ANOVA table when the model has factor or interaction terms.
 
-Computed in the fit's worker (it costs a few Satterthwaite gradients), shown with the fit.
+Computed in the fit's worker (it costs a few Satterthwaite gradients), shown with the fit; so are R² and the
+ICC, which need a pass over every row (a noticeable pause on the event loop at a million rows).
 """
 
 from __future__ import annotations
@@ -34,11 +35,19 @@ class SummaryInference:
         term is a single numeric column (its F test is the t test squared) or the table failed.
     error : str or None
         The engine's message when part of the inference could not be computed.
+    r2 : pandas.Series or None
+        Nakagawa's R² (``marginal``, ``conditional``; performance's ``r2_nakagawa``), None when the engine
+        cannot give it.
+    icc : pandas.Series or None
+        The ICC (``adjusted``, ``unadjusted``; performance's ``icc``; NaN on a singular fit), None when the
+        engine cannot give it.
     """
 
     fixed: pd.DataFrame
     anova: pd.DataFrame | None
     error: str | None = None
+    r2: pd.Series | None = None
+    icc: pd.Series | None = None
 
 
 def summary_inference(result) -> SummaryInference:
@@ -60,11 +69,26 @@ def summary_inference(result) -> SummaryInference:
     wald = _attempt(lambda: result.confint("wald", level=0.95), errors)
     fixed = _fixed_table(result, tests, wald)
     anova = _attempt(result.anova, errors) if has_factor_or_interaction(result.design) else None
+    r2, icc = quality(result)
     return SummaryInference(
         fixed=fixed,
         anova=None if anova is None else _anova_table(anova),
         error="; ".join(dict.fromkeys(errors)) or None,
+        r2=r2,
+        icc=icc,
     )
+
+
+def quality(result) -> tuple[pd.Series | None, pd.Series | None]:
+    """``(result.r2(), result.icc())``, each None when the engine cannot compute it for this model."""
+    return _quietly(result.r2), _quietly(result.icc)
+
+
+def _quietly(compute):
+    try:
+        return compute()
+    except (engine.LmmError, ArithmeticError, ValueError):
+        return None
 
 
 def has_factor_or_interaction(design) -> bool:

@@ -21,6 +21,8 @@ import pandas as pd
 import lmmcore
 import lmmcore.rformat as rformat
 
+from .inference_tables import quality
+
 DIGITS = 4  # lme4's and lmerTest's summary: max(3, getOption("digits") - 3)
 ANOVA_DIGITS = 5  # print.anova: max(getOption("digits") - 2, 3)
 INFO_DIGITS = 7  # R's default print of a numeric vector
@@ -79,11 +81,12 @@ def random_effects(result) -> pd.DataFrame:
     return table.rename(columns={"var1": "Name"})
 
 
-def model_info(result, reml: bool) -> pd.DataFrame:
+def model_info(result, reml: bool, measures: dict[str, float] | None = None) -> pd.DataFrame:
     """Quantity / value pairs (text): observations, groups, criterion, logLik, AIC, BIC, R², ICC.
 
     The four likelihood numbers are formatted together as R prints a vector (7 significant digits, one
-    number of decimals); R² and ICC together with 4.
+    number of decimals); R² and ICC together with 4. ``measures``: R² and ICC as :func:`quality_measures`
+    gives them (the live fit's come from its worker); computed from ``result`` when None.
     """
     rows = [("Observations", f"{int(result.nobs)}")]
     rows += [(f"Groups: {g}", f"{int(n)}") for g, n in result.ngroups.items()]
@@ -91,36 +94,30 @@ def model_info(result, reml: bool) -> pd.DataFrame:
     names = [label, "logLik", "AIC", "BIC"]
     values = [result.criterion, result.loglik, result.aic, result.bic]
     rows += zip(names, _cells([float(v) for v in values], INFO_DIGITS))
-    quality = quality_measures(result)
-    rows += zip(quality, _cells(list(quality.values()), DIGITS))
+    if measures is None:
+        measures = quality_measures(*quality(result))
+    rows += zip(measures, _cells(list(measures.values()), DIGITS))
     return pd.DataFrame(rows, columns=["Quantity", "Value"])
 
 
-def quality_measures(result) -> dict[str, float]:
-    """R² (marginal, conditional) and ICC (adjusted, unadjusted) as ``performance`` gives them, when the
-    engine has them and they are defined (an ICC is NaN for a model without random-effect variance)."""
+def quality_measures(r2: pd.Series | None, icc: pd.Series | None) -> dict[str, float]:
+    """R² (marginal, conditional) and ICC (adjusted, unadjusted) as ``performance`` gives them (``r2`` and
+    ``icc`` as :func:`~explorer.tables.inference_tables.quality` returns them), those that are defined (an
+    ICC is NaN for a model without random-effect variance)."""
     measures: dict[str, float] = {}
-    for method, prefix in (("r2", "R²"), ("icc", "ICC")):
-        compute = getattr(result, method, None)
-        if compute is None:
-            continue
-        try:
-            series = compute()
-        except (lmmcore.LmmError, ArithmeticError, ValueError):
-            continue
-        measures |= {f"{prefix} {kind}": float(v) for kind, v in series.items() if np.isfinite(v)}
+    for prefix, series in (("R²", r2), ("ICC", icc)):
+        if series is not None:
+            measures |= {f"{prefix} {kind}": float(v) for kind, v in series.items() if np.isfinite(v)}
     return measures
 
 
-def summary_warnings(result, n_data_rows: int) -> dict[str, list[str]]:
+def summary_warnings(result) -> dict[str, list[str]]:
     """Warnings keyed by the table they concern, derived from the result's numbers: ``model``
-    (convergence, dropped rows) and ``random`` (a singular fit: which term and what is degenerate, as
-    ``isSingular`` with ``rePCA`` would tell); ``notes`` are the engine's own messages, shown as they
-    are (they include informational lines such as the optimizer's return code)."""
+    (convergence) and ``random`` (a singular fit: which term and what is degenerate, as ``isSingular``
+    with ``rePCA`` would tell); ``notes`` are the engine's own messages, shown as they are (they include
+    informational lines such as the optimizer's return code). Rows left out of the fit are reported once,
+    under the fit's status (:mod:`~explorer.tables.dropped_rows`)."""
     model, random = [], []
-    dropped = int(n_data_rows) - int(result.nobs)
-    if dropped > 0:
-        model.append(f"{dropped} of {n_data_rows} rows were dropped (missing values in the model's columns).")
     if not bool(result.converged):
         model.append("The optimizer did not converge: the numbers may be unreliable; simplify the model.")
     if bool(result.singular):
