@@ -61,7 +61,9 @@ def _random_variance(m) -> float:
             continue
         z = np.column_stack([_fixed_column(design, columns, term.names[j]) for j in keep])
         sigma_g = cov[np.ix_(keep, keep)]
-        total += float(np.einsum("ij,jk,ik->", z, sigma_g, z)) / design.nobs
+        # sum_i z_i' S z_i = sum_jk S_jk (Z'Z)_jk: one k x k cross-product (BLAS) instead of a triple product
+        # per row.
+        total += float(np.sum(sigma_g * (z.T @ z))) / design.nobs
     return total
 
 
