@@ -69,11 +69,26 @@ def _share(page: Page) -> str:
 
 
 def _open_fresh(browser: Browser, url: str) -> Page:
+    """The link in a new context; its console errors and uncaught exceptions are collected in
+    ``CLIENT_ERRORS[page]`` (Shiny's client reports a rejected update there and drops it)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     fresh = context.new_page()
     fresh.set_default_timeout(TIMEOUT)
+    errors = CLIENT_ERRORS.setdefault(fresh, [])
+    fresh.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    fresh.on("pageerror", lambda error: errors.append(str(error)))
     fresh.goto(url)
     return fresh
+
+
+CLIENT_ERRORS: dict[Page, list[str]] = {}
+
+
+def _close(page: Page) -> None:
+    """Close a page opened by :func:`_open_fresh`, checking it logged no client error."""
+    errors = CLIENT_ERRORS.pop(page)
+    page.context.close()
+    assert errors == []
 
 
 def test_a_changed_simulation_by_ml_restores_in_a_fresh_browser(page: Page, app, browser: Browser, shots):
@@ -103,7 +118,7 @@ def test_a_changed_simulation_by_ml_restores_in_a_fresh_browser(page: Page, app,
     controller.InputRadioButtons(fresh, "model-method").expect_selected("ML")
     controller.NavsetCardTab(fresh, "tabs").expect_value("diagnostics")
     fresh.screenshot(path=shots / "share_2_simulation_restored.png", full_page=True)
-    fresh.context.close()
+    _close(fresh)
 
 
 def test_an_uploaded_file_with_a_typed_formula_restores(page: Page, app, browser: Browser, shots, tmp_path):
@@ -130,7 +145,7 @@ def test_an_uploaded_file_with_a_typed_formula_restores(page: Page, app, browser
     assert fresh.locator("#summary-summary_text").inner_text() == summary
     controller.InputText(fresh, "model-formula").expect_value("Reaction ~ Days + (Days || Subject)")
     fresh.screenshot(path=shots / "share_3_upload_restored.png", full_page=True)
-    fresh.context.close()
+    _close(fresh)
 
     # The same link once its data expired: the default view and a message, not an error.
     for entry in stored:  # as the sweep or the size cap removes them: the store's copy and the links'
@@ -140,7 +155,7 @@ def test_an_uploaded_file_with_a_typed_formula_restores(page: Page, app, browser
     expect(expired.locator(".lmm-link-problem")).to_contain_text("expired")
     expect(expired.locator("#summary-crit")).to_contain_text("REML criterion at convergence: 321.8865")
     expired.screenshot(path=shots / "share_4_expired.png", full_page=True)
-    expired.context.close()
+    _close(expired)
 
 
 def test_an_unknown_link_opens_the_default_view_with_a_message(page: Page, app):
@@ -291,7 +306,7 @@ def test_each_panels_settings_and_the_open_tab_restore(page: Page, app, browser:
     fresh.wait_for_timeout(1000)  # a panel that refills its choices has had its round trip
     lost = {input_id for input_id, _, value in PANEL_SETTINGS if _value(fresh, input_id) != value}
     fresh.screenshot(path=shots / "share_7_panels_restored.png", full_page=True)
-    fresh.context.close()
+    _close(fresh)
     assert lost == set(), lost
 
 
@@ -327,4 +342,4 @@ def test_an_uploads_column_types_restore(page: Page, app, browser: Browser, tmp_
     assert fresh.locator("#summary-summary_text").text_content() == text
     controller.InputSelect(fresh, "model-response").expect_selected("Reaction")
     controller.InputSelect(fresh, "model-re1_group").expect_selected("Subject")
-    fresh.context.close()
+    _close(fresh)
