@@ -27,6 +27,17 @@ _ROWS_JS = """k => {
   return rows.sort((a, b) => a[0] - b[0]).map(r => r[1]);
 }"""
 
+# The hover of the first drawn level: its label and numbers (customdata, a typed 2-D array, decoded by row).
+_HOVER_JS = """() => {
+  const plot = document.querySelector('#ranef-caterpillar_plot .js-plotly-plot');
+  const trace = plot._fullData.find(t => t.text && t.text.length);
+  Plotly.Fx.hover(plot, [{curveNumber: trace.index, pointNumber: 0}]);
+  const label = document.querySelector('#ranef-caterpillar_plot .hoverlayer .hovertext');
+  const text = label ? label.textContent : '';
+  Plotly.Fx.unhover(plot);
+  return {label: text, level: trace.text[0], numbers: Array.from(trace.customdata[0])};
+}"""
+
 
 @pytest.fixture(autouse=True)
 def _patient_expectations(page: Page):
@@ -62,6 +73,12 @@ def test_caterpillar_rows_follow_the_first_term_and_per_panel_on_request(page: P
     by_intercept = list(m.ranef["Site"].sort_values("(Intercept)").index.astype(str))
     by_slope = list(m.ranef["Site"].sort_values("Temp").index.astype(str))
     assert page.evaluate(_ROWS_JS, 0) == page.evaluate(_ROWS_JS, 1) == by_intercept
+    hover = page.evaluate(_HOVER_JS)
+    sd, lower, upper = hover["numbers"]
+    level = hover["level"]
+    assert upper - lower == pytest.approx(2 * 1.959963984540054 * sd, rel=1e-9)  # mode +/- 1.96 SD
+    assert sd == pytest.approx(float(m.ranef_sd["Site"].loc[level, "(Intercept)"]), rel=1e-6)
+    assert level in hover["label"] and f"cond. SD {sd:.4g}" in hover["label"]
     page.screenshot(path=shots / f"ranef_first_{width}.png", full_page=True)
 
     controller.InputSelect(page, "ranef-order").set("each")
