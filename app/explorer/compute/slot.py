@@ -87,17 +87,30 @@ class WorkerSlot:
 
     def _loop(self) -> None:
         self._replace()
-        while (job := self.scheduler.next_job(self.lane)) is not None:
-            try:
-                if self.process is None:
-                    self._start_process()
-                self._run(job)
-            except Exception:  # the thread must outlive anything: a dead thread would stall its lane
-                _log.exception("the %s lane could not run %r", self.lane, job)
-                job.settle(error=TaskFailed(_NO_WORKER_MESSAGE))
-            finally:
-                self.scheduler.finished(job)
+        while self._serve_next():
+            pass
         self.stop()
+
+    def _serve_next(self) -> bool:
+        """Run the lane's next job; False once the layer shuts down.
+
+        The job is a local of this call, not of the loop: a finished job holds its value (a 10^6-row data
+        set or fit), and a loop variable would keep the last one alive while the thread waits for the next,
+        after its session has ended.
+        """
+        job = self.scheduler.next_job(self.lane)
+        if job is None:
+            return False
+        try:
+            if self.process is None:
+                self._start_process()
+            self._run(job)
+        except Exception:  # the thread must outlive anything: a dead thread would stall its lane
+            _log.exception("the %s lane could not run %r", self.lane, job)
+            job.settle(error=TaskFailed(_NO_WORKER_MESSAGE))
+        finally:
+            self.scheduler.finished(job)
+        return True
 
     def _run(self, job: Job) -> None:
         self.current = job
