@@ -11,7 +11,7 @@ controls cannot express clears them and disables them, with a note: no control e
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import pandas as pd
@@ -52,6 +52,13 @@ Shiny.addCustomMessageHandler('lmm-builder-disabled', function (m) {
   });
 });
 """
+# Enter in the formula field reports its text as an event: applying the text the app wrote there sends no
+# change, yet makes that formula the user's.
+_ENTER_JS = """
+$(document).on('keydown', '#%s', function (e) {
+  if (e.key === 'Enter') Shiny.setInputValue(this.id + '_entered', this.value, {priority: 'event'});
+});
+"""
 _STYLE = ".lmm-disabled{opacity:.45} .lmm-suggestion code{white-space:normal}"
 
 
@@ -71,26 +78,21 @@ class TypedFormula:
     text: str
     data_key: tuple
     suggestion: str
-
-
-def retyped(old_key: tuple, data) -> bool:
-    """Whether ``data`` are the upload ``old_key`` was for with other column types (an upload's key is its
-    origin followed by its types)."""
-    return data.key[0] == "upload" and len(old_key) == len(data.key) and old_key[:-1] == data.key[:-1]
+    by_user: bool = False  # typed in the field (or built with the controls), not written by the app
 
 
 def formula_for(typed: TypedFormula, data) -> str:
     """The formula to fit on ``data`` (a :class:`~explorer.datasets.Dataset`).
 
     The field's formula is kept when it was written for these data, for data with the same suggested model
-    (a new draw), or when every column it names exists in the new data and either the user wrote it (it is
-    not the old data's suggestion) or only column types changed (the same model is refitted with them; the
-    new suggestion is offered beside it). Otherwise the new data's suggestion. Derived in the same step as
-    the data, so an old formula is never fitted to new data while the field's update travels to the
-    browser and back."""
+    (a new draw), or when the user wrote it (typed it, even as the old data's suggestion, or it is not that
+    suggestion) and every column it names exists in the new data (a suggestion is never applied over a
+    user's formula that still fits, e.g. after a column-type change). Otherwise the new data's suggestion.
+    Derived in the same step as the data, so an old formula is never fitted to new data while the field's
+    update travels to the browser and back."""
     if typed.data_key == data.key or typed.suggestion == data.suggested_formula:
         return typed.text
-    if typed.text != typed.suggestion or retyped(typed.data_key, data):
+    if typed.by_user or typed.text != typed.suggestion:
         columns = formula_columns(typed.text)
         if columns and columns <= {str(c) for c in data.frame.columns}:
             return typed.text
@@ -144,6 +146,7 @@ def model_controls_ui(initial_formula: str, frame: pd.DataFrame):
     return ui.div(
         ui.tags.style(_STYLE),
         ui.tags.script(_DISABLE_JS),
+        ui.tags.script(_ENTER_JS % resolve_id("formula")),
         ui.input_text(
             "formula",
             "Model formula (lme4 syntax; Enter applies)",
@@ -325,8 +328,8 @@ def model_server(input, output, session, dataset, fit_error):
             return field()
         return formula_for(current, dataset())
 
-    def write_formula(text: str, data) -> None:
-        typed.set(TypedFormula(text, data.key, data.suggested_formula))
+    def write_formula(text: str, data, by_user: bool) -> None:
+        typed.set(TypedFormula(text, data.key, data.suggested_formula, by_user))
         with reactive.isolate():
             shown = field()
         if text != shown:
@@ -342,7 +345,23 @@ def model_server(input, output, session, dataset, fit_error):
         at = pushed.get(text)
         if at is not None and time.monotonic() - at < ECHO_SECONDS and current and current.text != text:
             return  # the late echo of a formula pushed for other data
-        typed.set(TypedFormula(text, data.key, data.suggested_formula))
+        if current and current.text == text and current.data_key == data.key:
+            return  # the echo of the formula in use (pushed, or the page's first)
+        typed.set(TypedFormula(text, data.key, data.suggested_formula, by_user=True))
+
+    @reactive.effect
+    @reactive.event(input.formula_entered)
+    def _entered():
+        """Enter on the field's formula makes it the user's even when the app wrote the same text there
+        (the browser sends no change then)."""
+        try:
+            text = inputs.text(input.formula_entered(), "Model formula", max_len=10_000)
+        except inputs.InputError:
+            return
+        with reactive.isolate():
+            data, current = dataset(), typed.get()
+        if current and current.text == text and current.data_key == data.key and not current.by_user:
+            typed.set(replace(current, by_user=True))
 
     def raw_controls() -> dict[str, object] | None:
         """Every control's value (None when one holds a forged shape; the message says which)."""
@@ -412,7 +431,7 @@ def model_server(input, output, session, dataset, fit_error):
         if current.data_key == data.key:
             return
         text = formula_for(current, data)
-        write_formula(text, data)
+        write_formula(text, data, by_user=current.by_user and text == current.text)
         with reactive.isolate():
             sync_controls(text, choices())
 
@@ -446,7 +465,7 @@ def model_server(input, output, session, dataset, fit_error):
             return  # the late echo of a push made for other data, or cleared controls: not a user's choice
         if canonical(state) != canonical(representable(text, offered)):
             # written in the order of the choices (selectize reports the order of clicks)
-            write_formula(compose(_in_choice_order(state, offered)), data)
+            write_formula(compose(_in_choice_order(state, offered)), data, by_user=True)
 
     @reactive.effect
     @reactive.event(input.response, ignore_init=True)
@@ -510,7 +529,7 @@ def model_server(input, output, session, dataset, fit_error):
         with reactive.isolate():
             data, offered = dataset(), choices()
         if data.suggested_formula:
-            write_formula(data.suggested_formula, data)
+            write_formula(data.suggested_formula, data, by_user=False)
             sync_controls(data.suggested_formula, offered)
 
     @render.ui
