@@ -90,6 +90,7 @@ def test_a_link_to_an_upload_restores_the_controls_and_settles(page: Page, app, 
     expect(fresh.locator("#data-upload_message")).to_contain_text("180 rows")
     expect(fresh.locator("#data-upload_message")).not_to_contain_text("Reading the file")
     fresh.wait_for_timeout(1500)  # late messages of the restore have arrived
+    fresh.screenshot(path=tmp_path / "restored_upload.png", full_page=True)  # for looking at
     assert errors == []
     fresh.context.close()
 
