@@ -21,7 +21,7 @@ from ..plotly_output import output_plotly, render_plotly
 from .intervals_panel import ready
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 SEED_LABEL = "Simulation seed"
 GROUP_LABEL = "Influence of"
@@ -171,10 +171,7 @@ def check_server(input, output, session, outcome, state, shown=lambda: True):
 
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @render.ui
     def quality():

@@ -9,8 +9,7 @@ from shiny import module, reactive, render, req, ui
 
 from ..downloads import csv_text, safe_filename
 from ..reproduce import R_EXAMPLES, provenance_of, python_code, r_code
-from .live_fit import settled
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 _COPY_JS = (
     "navigator.clipboard.writeText(document.getElementById('{id}').innerText);this.textContent='Copied';"
@@ -64,10 +63,7 @@ def code_server(input, output, session, outcome, dataset, view):
 
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @render.code
     async def python():

@@ -9,8 +9,7 @@ from ..figures import diagnostics as fig
 from ..fit_data import FitData, fit_data
 from ..inputs import InputError, choice
 from ..plotly_output import output_plotly, render_plotly
-from .live_fit import settled
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 
 def _plot_card(id: str, hint: str):
@@ -46,10 +45,7 @@ def diagnostics_ui():
 def diagnostics_server(input, output, session, outcome, dataset):
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("plots"))
+        return no_fit_notice(outcome, session.ns("plots"))
 
     @reactive.calc
     def data() -> tuple[FitData, str]:

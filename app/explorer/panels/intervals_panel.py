@@ -31,7 +31,7 @@ from ..plotly_output import output_plotly, render_plotly
 from ..tables.intervals import METHOD_LABELS, IntervalSet, interval_table, parameter_estimates
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 
 @module.ui
@@ -211,10 +211,7 @@ def intervals_server(input, output, session, outcome, state, shown=lambda: True)
 
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @render.ui
     def settings_error():

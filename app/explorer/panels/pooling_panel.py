@@ -20,7 +20,7 @@ from ..share.restore import restored_choices
 from ..study_jobs import PoolingRequest, PoolingView, StudyFailure, pooling_job
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 GROUP_LABEL = "Grouping factor"
 X_LABEL = "Predictor (x axis)"
@@ -159,10 +159,7 @@ def pooling_server(input, output, session, outcome, dataset, state):
 
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @render.ui
     def message():

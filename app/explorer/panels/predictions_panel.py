@@ -20,7 +20,7 @@ from ..share.restore import restored_choices
 from .intervals_panel import opened_once, ready
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 X_LABEL = "Predictor on the x axis"
 LEVELS_LABEL = "Factor levels of the curves"
@@ -176,10 +176,7 @@ def predictions_server(input, output, session, outcome, dataset, state, shown=la
 
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @render.ui
     def messages():

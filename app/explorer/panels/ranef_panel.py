@@ -8,8 +8,7 @@ from shiny import module, reactive, render, req, ui
 from ..figures.caterpillar import ORDERS, caterpillar
 from ..inputs import InputError, choice
 from ..plotly_output import output_plotly, render_plotly
-from .live_fit import settled
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 GROUP_LABEL = "Grouping factor"
 ORDER_LABEL = "Order of the levels"
@@ -42,10 +41,7 @@ def ranef_ui():
 def ranef_server(input, output, session, outcome):
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @reactive.calc
     def fitted():

@@ -32,7 +32,7 @@ from ..study_settings import (
 from ..tables.recovery_table import recovery_counts, recovery_table
 from .live_fit import settled
 from .long_task import long_task_server, long_task_ui
-from .no_fit import no_fit_message
+from .no_fit import no_fit_notice
 
 
 @module.ui
@@ -117,10 +117,7 @@ def recovery_server(input, output, session, outcome, state):
 
     @render.ui
     def no_fit():
-        current = settled(outcome)
-        if current is None or current.ok:
-            return None
-        return no_fit_message(f"No fit yet: {current.error}", session.ns("content"))
+        return no_fit_notice(outcome, session.ns("content"))
 
     @render.ui
     def settings_error():
