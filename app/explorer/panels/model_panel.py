@@ -342,7 +342,8 @@ def model_server(input, output, session, dataset, fit_error):
         text = field()
         with reactive.isolate():
             data, current = dataset(), typed.get()
-        at = pushed.get(text)
+        # A pushed text is an echo once: its first arrival is the browser's answer, a later one the user's.
+        at = pushed.pop(text, None)
         if at is not None and time.monotonic() - at < ECHO_SECONDS and current and current.text != text:
             return  # the late echo of a formula pushed for other data
         if current and current.text == text and current.data_key == data.key:
