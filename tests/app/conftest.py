@@ -1,11 +1,25 @@
 """The app's tests import its package as ``explorer``, exactly as ``shiny run app/app.py`` does (it puts
-``app/`` on ``sys.path``)."""
+``app/`` on ``sys.path``); browser tests share the ``shots`` fixture (screenshot folder)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+import pytest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
+
+
+@pytest.fixture(scope="module")
+def shots(request, tmp_path_factory) -> Path:
+    """Where a browser test module writes its screenshots (for looking at, never committed):
+    ``LMM_SCREENSHOT_DIR``, else a temporary folder named after the module."""
+    folder = os.environ.get("LMM_SCREENSHOT_DIR")
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    path = Path(folder) if folder else tmp_path_factory.mktemp(f"{module}-screens")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -59,14 +59,6 @@ def _patient_expectations(page: Page):
     page.set_default_timeout(FIT_TIMEOUT)
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _record(shots: Path, name: str, value: float) -> None:
     log = shots / "timings.json"
     data = json.loads(log.read_text()) if log.exists() else {}

@@ -5,7 +5,6 @@ committed."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -30,14 +29,6 @@ SAMPLES = "(a => a == null ? 0 : a.length ?? atob(a.bdata).length / {f8: 8, f4: 
 def _patient_expectations(page: Page):
     expect.set_options(timeout=TIMEOUT)
     page.set_default_timeout(TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _plot(page: Page, name: str, condition: str, not_fit: str = "") -> None:

@@ -6,7 +6,6 @@ it)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -38,14 +37,6 @@ def _generous_fit_budget():
         os.environ.pop(name, None)
     else:
         os.environ[name] = old
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def test_insteval_diagnostics_are_binned_with_precomputed_boxes(page: Page, app, shots):

@@ -8,7 +8,6 @@ Screenshots go to pytest's temporary directory (``LMM_SCREENSHOT_DIR`` overrides
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -35,14 +34,6 @@ SIZES = [(1400, 1000), (1024, 768)]
 def _patient_expectations(page: Page):
     expect.set_options(timeout=FIT_TIMEOUT)
     page.set_default_timeout(FIT_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("inference_screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module")

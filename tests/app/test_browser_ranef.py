@@ -3,9 +3,6 @@ each panel by its own term on request. Screenshots at 1400x1000 and 1024x768 (``
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, expect
 from shiny.playwright import controller
@@ -43,14 +40,6 @@ _HOVER_JS = """() => {
 def _patient_expectations(page: Page):
     expect.set_options(timeout=FIT_TIMEOUT)
     page.set_default_timeout(FIT_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("ranef_screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _plot_with(page: Page, order_in_title: str) -> None:

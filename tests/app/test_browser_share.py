@@ -38,14 +38,6 @@ def _patient(page: Page):
     page.set_default_timeout(TIMEOUT)
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("share-screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _remove_share_dir():
     yield

@@ -8,7 +8,6 @@ they are for looking at, never committed.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -33,14 +32,6 @@ def _patient_expectations(page: Page):
     """Every wait may last as long as a study on a busy machine; each ends as soon as its condition holds."""
     expect.set_options(timeout=TIMEOUT)
     page.set_default_timeout(TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _plot(page: Page, output_id: str, condition: str):

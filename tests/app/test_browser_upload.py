@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -30,14 +29,6 @@ FIT_TIMEOUT = 60_000  # ms: the machine is shared
 def _patient_expectations(page: Page):
     expect.set_options(timeout=FIT_TIMEOUT)
     page.set_default_timeout(FIT_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("LMM_SCREENSHOT_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("upload-screens")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _open_and_upload(page: Page, app, path: Path) -> None:
