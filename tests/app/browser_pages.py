@@ -30,3 +30,16 @@ def table_column(page: Page, selector: str, column: str) -> dict[str, str]:
         return out; }""",
         [selector, column],
     )
+
+
+def wait_for_plot(page: Page, output_id: str, condition: str = "true") -> None:
+    """Wait until the plotly plot of ``output_id`` is drawn with data and ``condition`` (JavaScript of
+    ``p``, the plot's div) holds. A div plotly has not drawn into yet has no ``data``: checked first."""
+    page.wait_for_function(
+        f"""id => {{
+            const p = document.querySelector('#' + id + ' .js-plotly-plot');
+            return !!p && !!p.data && p.data.length > 0 && p.getBoundingClientRect().width > 100
+                && ({condition});
+        }}""",
+        arg=output_id,
+    )

@@ -74,7 +74,7 @@ def _criterion(page: Page) -> str:
 def _has_plot(page: Page, output_id: str) -> bool:
     return page.evaluate(
         "id => { const p = document.querySelector('#' + id + ' .js-plotly-plot');"
-        " return !!p && p.data.length > 0 && p.getBoundingClientRect().width > 100; }",
+        " return !!p && !!p.data && p.data.length > 0 && p.getBoundingClientRect().width > 100; }",
         output_id,
     )
 

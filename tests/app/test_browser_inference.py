@@ -20,6 +20,7 @@ from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
 
 import lmmcore
+from tests.app.browser_pages import wait_for_plot
 
 pytestmark = pytest.mark.browser
 
@@ -60,14 +61,6 @@ def _plot_data(page: Page, output_id: str) -> list[dict]:
     )
 
 
-def _wait_for_plot(page: Page, output_id: str, condition: str = "true") -> None:
-    page.wait_for_function(
-        f"id => {{ const p = document.querySelector('#' + id + ' .js-plotly-plot');"
-        f" return !!p && p.data.length > 0 && p.getBoundingClientRect().width > 100 && ({condition}); }}",
-        arg=output_id,
-    )
-
-
 def _interval(ends) -> str:
     """How the table shows an interval: ``[lower, upper]`` to 4 significant digits."""
     return f"[{ends.iloc[0]:.4g}, {ends.iloc[1]:.4g}]"
@@ -90,18 +83,18 @@ def test_small_bootstrap_draws_the_interval_table_and_the_band(page: Page, app, 
         row = page.locator("#intervals-table tr", has=first_cell)
         expect(row).to_contain_text(_interval(boot.loc[name]))
         expect(row).to_contain_text(_interval(profile.loc[name]))
-    _wait_for_plot(page, "intervals-intervals_plot", "p.layout.title.text.includes('(100 simulations)')")
+    wait_for_plot(page, "intervals-intervals_plot", "p.layout.title.text.includes('(100 simulations)')")
     whiskers = [t for t in _plot_data(page, "intervals-intervals_plot") if t["mode"] == "lines"]
     names = {t["name"] for t in whiskers}
     assert names == {"Wald", "Profile likelihood", "Parametric bootstrap", "Posterior simulation"}
-    _wait_for_plot(page, "intervals-zeta_plot")
+    wait_for_plot(page, "intervals-zeta_plot")
     assert len(_plot_data(page, "intervals-zeta_plot")) == len(profile)
     page.screenshot(path=shots / "intervals_1400x1000.png", full_page=True)
 
     page.get_by_role("tab", name="Predictions").click()
     controller.InputNumeric(page, "predictions-nsim").set("100")
     expect(page.locator("#predictions-band_task-progress")).to_contain_text("Done")
-    _wait_for_plot(page, "predictions-prediction_plot", "p.layout.title.text.endsWith('(100 refits)')")
+    wait_for_plot(page, "predictions-prediction_plot", "p.layout.title.text.endsWith('(100 refits)')")
     drawn = {t["name"]: t for t in _plot_data(page, "predictions-prediction_plot")}
     used = lmmcore.datasets.load("biomass").loc[model.row_index]
     info = pg.model_predictors(model.design.formula, used)
@@ -159,7 +152,7 @@ def test_large_bootstrap_shows_progress_is_cancelled_and_the_app_answers_at_once
     # A new input is answered at once: the Wald intervals (no long task) redraw at the new level.
     started = time.monotonic()
     controller.InputNumeric(page, "intervals-level").set("0.9")
-    _wait_for_plot(page, "intervals-intervals_plot", "p.layout.title.text.startsWith('0.9 ')")
+    wait_for_plot(page, "intervals-intervals_plot", "p.layout.title.text.startsWith('0.9 ')")
     answer_seconds = time.monotonic() - started
     _record(shots, "new_level_after_cancel_ms", answer_seconds * 1000)
     assert answer_seconds < 10
@@ -180,15 +173,15 @@ def test_screenshots_of_both_panels(page: Page, app, shots, size):
     _open(page, app.url, "Intervals")
     controller.InputNumeric(page, "intervals-nsim").set("200")
     expect(page.locator("#intervals-simulation_task-progress")).to_contain_text("Done")
-    _wait_for_plot(page, "intervals-zeta_plot")
-    _wait_for_plot(page, "intervals-intervals_plot", "p.data.filter(t => t.mode === 'lines').length === 7")
+    wait_for_plot(page, "intervals-zeta_plot")
+    wait_for_plot(page, "intervals-intervals_plot", "p.data.filter(t => t.mode === 'lines').length === 7")
     page.locator("#intervals-intervals_plot").screenshot(path=shots / f"intervals_plot_{width}x{height}.png")
     page.locator(".lmm-interval-table").screenshot(path=shots / f"intervals_table_{width}x{height}.png")
     page.locator("#intervals-zeta_plot").screenshot(path=shots / f"zeta_{width}x{height}.png")
     page.screenshot(path=shots / f"intervals_{width}x{height}.png")
     page.get_by_role("tab", name="Predictions").click()
     controller.InputSelect(page, "predictions-group").set("Site")
-    _wait_for_plot(
+    wait_for_plot(
         page, "predictions-prediction_plot", "p.data.some(t => (t.name || '').includes('conditional'))"
     )
     page.locator("#predictions-prediction_plot").screenshot(
@@ -249,7 +242,7 @@ def test_forged_input_values_get_a_message_naming_the_input(page: Page, app):
     expect(page.locator("#intervals-table")).to_contain_text("Parametric bootstrap [10 %, 90 %]")
 
     page.get_by_role("tab", name="Predictions").click()
-    _wait_for_plot(page, "predictions-prediction_plot")
+    wait_for_plot(page, "predictions-prediction_plot")
     messages = page.locator("#predictions-messages")
     page.evaluate(forge, ["predictions-x", "<img src=x onerror=alert(1)>"])
     expect(messages).to_contain_text("Unknown Predictor on the x axis: <img src=x onerror=alert(1)>.")

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
 
+from tests.app.browser_pages import wait_for_plot
 from tests.refs import load_reference
 
 pytestmark = pytest.mark.browser
@@ -32,17 +33,6 @@ def _patient_expectations(page: Page):
     """Every wait may last as long as a study on a busy machine; each ends as soon as its condition holds."""
     expect.set_options(timeout=TIMEOUT)
     page.set_default_timeout(TIMEOUT)
-
-
-def _plot(page: Page, output_id: str, condition: str):
-    """Wait until the plot of ``output_id`` is drawn and ``condition`` (JavaScript of ``p``, the plot's
-    div) holds."""
-    page.wait_for_function(
-        f"""() => {{
-            const p = document.querySelector('#{output_id} .js-plotly-plot');
-            return !!p && !!p.data && p.getBoundingClientRect().width > 100 && ({condition});
-        }}"""
-    )
 
 
 def _screens(page: Page, shots: Path, name: str, ready, parts: tuple[str, ...] = ()) -> None:
@@ -71,22 +61,22 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
 
     page.get_by_role("tab", name="Pooling").click()
     # the default model: 20 sites, each a panel of points and three lines
-    _plot(page, "pooling-grid", "p.data.length === 80 && p.layout.annotations.length === 20")
+    wait_for_plot(page, "pooling-grid", "p.data.length === 80 && p.layout.annotations.length === 20")
     names = page.evaluate(
         "() => document.querySelector('#pooling-grid .js-plotly-plot').layout.annotations.map(a => a.text)"
     )
     assert sorted(names) == sorted(f"Site{k}" for k in range(1, 21))
-    _plot(page, "pooling-shrinkage", "p.data.length === 3 && p.layout.annotations.length === 20")
+    wait_for_plot(page, "pooling-shrinkage", "p.data.length === 3 && p.layout.annotations.length === 20")
     controller.InputSelect(page, "pooling-x").expect_selected("Temp")
     controller.InputSelectize(page, "pooling-levels").set(["Site3", "Site7"])
-    _plot(page, "pooling-grid", "p.data.length === 8 && p.layout.annotations.length === 2")
+    wait_for_plot(page, "pooling-grid", "p.data.length === 8 && p.layout.annotations.length === 2")
     controller.InputSelectize(page, "pooling-levels").set([])
-    _plot(page, "pooling-grid", "p.data.length === 80")
+    wait_for_plot(page, "pooling-grid", "p.data.length === 80")
     _screens(
         page,
         shots,
         "pooling",
-        lambda: _plot(page, "pooling-grid", "p.data.length === 80"),
+        lambda: wait_for_plot(page, "pooling-grid", "p.data.length === 80"),
         ("pooling-grid", "pooling-shrinkage"),
     )
 
@@ -97,13 +87,13 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
     expect(page.locator("#pooling-message")).to_contain_text("no numeric predictor")
     controller.InputSelect(page, "pooling-group").expect_choice_labels(["plate", "sample"])
     controller.InputSelect(page, "pooling-group").set("sample")
-    _plot(page, "pooling-shrinkage", "p.data.length === 2 && p.layout.annotations.length === 6")
+    wait_for_plot(page, "pooling-shrinkage", "p.data.length === 2 && p.layout.annotations.length === 6")
     expect(page.locator("#pooling-grid")).to_be_hidden()
     _screens(
         page,
         shots,
         "pooling_crossed",
-        lambda: _plot(page, "pooling-shrinkage", "p.layout.annotations.length === 6"),
+        lambda: wait_for_plot(page, "pooling-shrinkage", "p.layout.annotations.length === 6"),
         ("pooling-shrinkage",),
     )
     controller.InputSelect(page, "data-example").set("biomass")
@@ -114,7 +104,8 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
     counts = page.locator("#recovery-counts")
     expect(counts).to_contain_text("60 of 60 replicate data sets fitted")
     # one histogram per parameter of the default model, each of the 60 replicates' estimates
-    _plot(page, "recovery-histograms", f"p.data.length === 7 && p.data.every(t => {SAMPLES}(t.x) === 60)")
+    every_replicate = f"p.data.every(t => {SAMPLES}(t.x) === 60)"
+    wait_for_plot(page, "recovery-histograms", f"p.data.length === 7 && {every_replicate}")
     table = page.locator("#recovery-table")
     for name in ("(Intercept)", "Temp", "N", "sd_(Intercept)|Site", "sigma"):
         expect(table).to_contain_text(name)
@@ -123,7 +114,7 @@ def test_pooling_draws_every_group_and_recovery_every_replicate(page: Page, app,
         page,
         shots,
         "recovery",
-        lambda: _plot(page, "recovery-histograms", "p.data.length === 7"),
+        lambda: wait_for_plot(page, "recovery-histograms", "p.data.length === 7"),
         ("recovery-histograms",),
     )
 

@@ -13,6 +13,7 @@ import pytest
 from explorer import compute
 
 from tests.app import compute_tasks as tasks
+from tests.app.shiny_sessions import in_own_thread
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
 
@@ -287,6 +288,11 @@ def test_a_clean_exit_leaves_no_worker_and_no_leaked_semaphore(tmp_path):
 
 
 def test_memory_is_released_once_after_a_burst_of_session_ends(monkeypatch):
+    in_own_thread(_memory_is_released_once_after_a_burst_of_session_ends, monkeypatch)
+
+
+def _memory_is_released_once_after_a_burst_of_session_ends(monkeypatch):
+    """On a thread without a running loop (Playwright's sync API leaves one on the main thread)."""
     import asyncio
 
     from explorer.compute import memory

@@ -3,7 +3,6 @@ from the saved value), the upload by its sha256 only when the view uses it."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 from explorer.share.bookmarks import selectize_inputs, selectize_serializer, upload_serializer
@@ -11,6 +10,8 @@ from explorer.share.store import ShareSettings, ShareStore
 from shiny import ui
 from shiny.bookmark import Unserializable
 from shiny.bookmark._restore_state import RestoreContext, RestoreInputSet, restore_context
+
+from tests.event_loops import run_on_own_loop
 
 
 def _page():
@@ -22,7 +23,7 @@ def _page():
 
 
 def _run(coroutine):
-    return asyncio.run(coroutine)
+    return run_on_own_loop(coroutine)
 
 
 def test_the_pages_selectize_inputs_are_found_with_whether_they_are_multiple():

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 
+from tests.event_loops import run_on_own_loop as run  # noqa: F401 (the hosting tests import it from here)
 from tests.hosting.shiny_client import ShinyClient
 
 DEFAULT_STATUS = "Biomass ~ Temp + N + (1 + Temp | Site) by REML"
-
-
-def run(coroutine):
-    """Run ``coroutine`` on its own event loop in a thread (Playwright's sync API owns this one's)."""
-    result = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as err:  # handed back to the test
-            result["error"] = err
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 def plain_text(client: ShinyClient, output: str) -> str:
