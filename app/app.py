@@ -133,8 +133,10 @@ def server(input, output, session):
         state=state,
         shown=lambda: input.tabs() == "predictions",
     )
-    pooling_server("pooling", outcome=outcome, dataset=dataset, state=state)
-    recovery_server("recovery", outcome=outcome, state=state)
+    pooling_server(
+        "pooling", outcome=outcome, dataset=dataset, state=state, shown=lambda: input.tabs() == "pooling"
+    )
+    recovery_server("recovery", outcome=outcome, state=state, shown=lambda: input.tabs() == "recovery")
     compare_server("compare", outcome=outcome, dataset=dataset, state=state)
     check_server("check", outcome=outcome, state=state, shown=lambda: input.tabs() == "check")
     share_server("share")

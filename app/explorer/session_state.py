@@ -65,9 +65,9 @@ class SessionState:
         session.on_ended(self.close)
 
     def close(self) -> None:
-        """Cancel the session's jobs, drop its results and give the memory back."""
+        """Cancel the session's jobs and drop its results (the hosting middleware gives the memory back
+        once the session's connection has ended: :mod:`explorer.hosting.session_end`)."""
         self.closed = True
         compute.cancel_owner(self.owner)
         self.cache.clear()
         self.pinned.set(())
-        compute.release_memory_soon()  # once the session's teardown is over

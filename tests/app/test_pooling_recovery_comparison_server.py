@@ -52,6 +52,12 @@ def _until(ts, output: str, done, timeout: float = TIMEOUT):
         ts.flush()
 
 
+def _shown_text(ts, output: str) -> str:
+    """An output's HTML as text ("" when it shows nothing)."""
+    value = ts.get_output(output).value
+    return "" if value is None else json.dumps(value, default=str)
+
+
 def _traces(value) -> int:
     return len(json.loads(value["figure"])["data"])
 
@@ -67,7 +73,16 @@ def _scenario(app):
         ts.set_inputs(**_initial_inputs(), **_panel_inputs())
         _until(ts, "fit-status", lambda t: "100 observations" in t)
         ts.set_inputs(**{"pooling-group": "Site", "pooling-x": "Temp", "recovery-nrep": 20})
+        # neither study starts before its panel is opened: a worker is never spent on a view nobody sees
+        for _ in range(20):
+            time.sleep(0.05)
+            ts.flush()
+        assert not _shown_text(ts, "pooling-task-progress") and not _shown_text(ts, "recovery-task-progress")
+        ts.set_inputs(tabs="pooling")
         assert _traces(_until(ts, "pooling-grid", lambda t: "figure" in t)) == 80
+        assert "Done" in _shown_text(ts, "pooling-task-progress")
+        assert not _shown_text(ts, "recovery-task-progress")
+        ts.set_inputs(tabs="recovery")
 
         for forged, message in (
             ({"a": 1}, "Grouping factor must be one name"),

@@ -54,13 +54,6 @@ def test_closed_sessions_leave_nothing_behind_round_after_round(rounds):
     assert after[-1] - after[0] < ROUND_GROWTH_MB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after the first 1,000,000-row session the process tree stays 230-290 MB above its baseline "
-    "(642 -> 873..937 MB, not growing per round); the excess is in the app process (193 -> ~430 MB RSS), "
-    "not in the workers (+10 MB each) nor the fork server; gc + malloc_trim passes up to 30 s after the "
-    "close do not return it in the served app",
-)
 def test_memory_returns_near_the_baseline(rounds):
     baseline, _, after = rounds
     assert after[-1] < baseline + ALLOWED_GROWTH_MB

@@ -171,3 +171,25 @@ def test_upload_within_the_cap_and_other_posts_pass_through():
     assert sent[0]["status"] == 200 and inner.body_read == 1000
     sent, _ = call(app, http("/session/0123abcd/download/x", "POST"), [b"x" * 5000])
     assert sent[0]["status"] == 200 and inner.body_read == 6000
+
+
+def test_memory_is_released_after_a_websocket_connection_ends_not_after_a_request(monkeypatch):
+    from explorer import compute
+
+    released = []
+    monkeypatch.setattr(compute, "release_memory_soon", lambda delay: released.append(delay))
+    app = hardened(Recorder(), allowed_origins=())
+    call(app, http("/"))
+    assert released == []
+    same_origin = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    websocket = {"type": "websocket", "path": "/websocket/", "headers": same_origin}
+    call(app, websocket)
+    assert released == [0.5]
+
+    class Failing(Recorder):
+        async def __call__(self, scope, receive, send):
+            raise RuntimeError("the session's handler failed")
+
+    with pytest.raises(RuntimeError):
+        call(hardened(Failing(), allowed_origins=()), websocket)
+    assert released == [0.5, 0.5]  # a failed connection's memory comes back too

@@ -8,9 +8,8 @@ import ctypes.util
 import gc
 from functools import lru_cache
 
-# A closed session's objects are freed only once its teardown is over, and its reactive graph holds
-# reference cycles that only a full collection frees (about 0.3 s with the app's modules loaded): run it a
-# little after the close, once for a burst of closes.
+# A closed session's reactive graph holds reference cycles that only a full collection frees (0.1-0.3 s
+# with the app's modules loaded): run it a little after the session's end, once for a burst of ends.
 RELEASE_DELAY_SECONDS = 2.0
 
 # The loop on which a release is pending (a test server's loop may close before its timer fires).

@@ -12,6 +12,7 @@ from .headers import SecurityHeaders
 from .health import HealthRoute
 from .input_types import guard_input_handlers
 from .origin import OriginCheck
+from .session_end import ReleaseAfterSession
 from .upload_cap import UploadCap
 
 
@@ -22,9 +23,10 @@ def hardened(
     upload_limit: Callable[[], int] = max_upload_bytes,
 ) -> ASGIApp:
     """``app`` behind, from the outside in: security headers on every response, the WebSocket Origin check
-    (``LMM_ALLOWED_ORIGINS`` unless ``allowed_origins`` is given), ``/healthz``, and the upload cap
-    (``LMM_MAX_UPLOAD_MB``, the same cap the CSV reader applies)."""
-    capped = UploadCap(app, upload_limit, MAX_UPLOAD_ENV)
+    (``LMM_ALLOWED_ORIGINS`` unless ``allowed_origins`` is given), ``/healthz``, the upload cap
+    (``LMM_MAX_UPLOAD_MB``, the same cap the CSV reader applies), and the release of a closed session's
+    memory once its connection's handler has returned."""
+    capped = UploadCap(ReleaseAfterSession(app), upload_limit, MAX_UPLOAD_ENV)
     return SecurityHeaders(OriginCheck(HealthRoute(capped), allowed_origins))
 
 

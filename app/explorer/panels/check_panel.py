@@ -18,9 +18,8 @@ from ..figures import model_check as fig
 from ..figures.check_data import CheckData
 from ..inputs import InputError, choice, number
 from ..plotly_output import output_plotly, render_plotly
-from .intervals_panel import ready
 from .live_fit import settled
-from .long_task import long_task_server, long_task_ui
+from .long_task import long_task_server, long_task_ui, ready
 from .no_fit import no_fit_notice
 
 SEED_LABEL = "Simulation seed"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 from shiny import module, reactive, render, req, ui
-from shiny.types import SilentException
 
 from .. import compute
 from ..figures.intervals import intervals_figure
@@ -30,7 +29,7 @@ from ..inputs import InputError
 from ..plotly_output import output_plotly, render_plotly
 from ..tables.intervals import METHOD_LABELS, IntervalSet, interval_table, parameter_estimates
 from .live_fit import settled
-from .long_task import long_task_server, long_task_ui
+from .long_task import long_task_server, long_task_ui, opened_once, ready
 from .no_fit import no_fit_notice
 
 
@@ -67,27 +66,6 @@ def intervals_ui():
             id=module.resolve_id("content"),
         ),
     )
-
-
-def ready(outcome):
-    """A long task's outcome, or None while it runs or has nothing to compute (a reader still depends on
-    it, so it updates when the outcome arrives)."""
-    try:
-        return outcome()
-    except SilentException:
-        return None
-
-
-def opened_once(shown):
-    """A reactive flag that turns True the first time ``shown()`` is True and stays so."""
-    opened = reactive.value(False)
-
-    @reactive.effect
-    def _watch():
-        if shown():
-            opened.set(True)
-
-    return opened
 
 
 def _lane(result) -> str:

@@ -15,12 +15,13 @@ from collections.abc import Callable, Hashable
 
 from htmltools import HTMLDependency
 from shiny import module, reactive, render, req, ui
+from shiny.types import SilentException
 
 from .. import compute
 from ..compute import TaskOutcome
 from ..session_state import ResultCache
 
-__all__ = ["TaskOutcome", "long_task_server", "long_task_ui"]
+__all__ = ["TaskOutcome", "long_task_server", "long_task_ui", "opened_once", "ready"]
 
 # The progress bar redraws this often while a task runs (the issue asks for at least every 0.5 s).
 REFRESH_SECONDS = 0.25
@@ -173,6 +174,32 @@ def long_task_server(
         return ui.div(f"✓ Done in {last.seconds:.1f} s", class_="text-success lmm-task-status")
 
     return outcome
+
+
+def ready(outcome):
+    """A long task's outcome, or None while it runs or has nothing to compute (a reader still depends on
+    it, so it updates when the outcome arrives)."""
+    try:
+        return outcome()
+    except SilentException:
+        return None
+
+
+def opened_once(shown):
+    """A reactive flag that turns True the first time ``shown()`` is True and stays so.
+
+    A panel's long tasks start only once it has been opened: a session that never looks at the pooling
+    lines or the recovery study never spends a worker on them (for a large model, seconds to minutes per
+    fit). From then on they follow every fit, so coming back to the panel finds the results ready.
+    """
+    opened = reactive.value(False)
+
+    @reactive.effect
+    def _watch():
+        if shown():
+            opened.set(True)
+
+    return opened
 
 
 def progress_bar(job: compute.Job) -> ui.Tag:

@@ -19,7 +19,7 @@ from ..plotly_output import output_plotly, render_plotly
 from ..share.restore import restored_choices
 from ..study_jobs import PoolingRequest, PoolingView, StudyFailure, pooling_job
 from .live_fit import settled
-from .long_task import long_task_server, long_task_ui
+from .long_task import long_task_server, long_task_ui, opened_once
 from .no_fit import no_fit_notice
 
 GROUP_LABEL = "Grouping factor"
@@ -82,9 +82,12 @@ def _kept(chosen, allowed) -> list[str] | str | None:
 
 
 @module.server
-def pooling_server(input, output, session, outcome, dataset, state):
+def pooling_server(input, output, session, outcome, dataset, state, shown=lambda: True):
     """``outcome``: the live fit's outcome calc; ``dataset``: the data panel's; ``state``: the session's
-    :class:`SessionState`."""
+    :class:`SessionState`; ``shown``: whether the panel is on screen (a reactive read): the pooling study
+    (a refit and a least-squares fit per group) starts on the panel's first showing, not before."""
+
+    opened = opened_once(shown)
 
     @reactive.calc
     def fitted():
@@ -113,7 +116,7 @@ def pooling_server(input, output, session, outcome, dataset, state):
     @reactive.calc
     def request() -> PoolingRequest | None:
         current, chosen = settled(outcome), group()
-        if current is None or not current.ok or isinstance(chosen, InputError):
+        if not opened() or current is None or not current.ok or isinstance(chosen, InputError):
             return None
         fit = current.request
         return PoolingRequest(fit.data_key, fit.formula, fit.reml, chosen)

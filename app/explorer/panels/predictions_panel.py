@@ -17,9 +17,8 @@ from ..inference_settings import MAX_NSIM, MAX_SEED, NSIM_LABEL, SEED_LABEL, ban
 from ..inputs import InputError, choice, choices
 from ..plotly_output import output_plotly, render_plotly
 from ..share.restore import restored_choices
-from .intervals_panel import opened_once, ready
 from .live_fit import settled
-from .long_task import long_task_server, long_task_ui
+from .long_task import long_task_server, long_task_ui, opened_once, ready
 from .no_fit import no_fit_notice
 
 X_LABEL = "Predictor on the x axis"

@@ -31,7 +31,7 @@ from ..study_settings import (
 )
 from ..tables.recovery_table import recovery_counts, recovery_table
 from .live_fit import settled
-from .long_task import long_task_server, long_task_ui
+from .long_task import long_task_server, long_task_ui, opened_once
 from .no_fit import no_fit_notice
 
 
@@ -67,8 +67,12 @@ def recovery_ui():
 
 
 @module.server
-def recovery_server(input, output, session, outcome, state):
-    """``outcome``: the live fit's outcome calc; ``state``: the session's :class:`SessionState`."""
+def recovery_server(input, output, session, outcome, state, shown=lambda: True):
+    """``outcome``: the live fit's outcome calc; ``state``: the session's :class:`SessionState`; ``shown``:
+    whether the panel is on screen (a reactive read): the study (``nrep`` refits) starts on the panel's
+    first showing, not before."""
+
+    opened = opened_once(shown)
 
     @reactive.calc
     def fitted():
@@ -86,7 +90,7 @@ def recovery_server(input, output, session, outcome, state):
     @reactive.calc
     def request() -> RecoveryRequest | None:
         current, chosen = settled(outcome), settings()
-        if current is None or not current.ok or isinstance(chosen, InputError):
+        if not opened() or current is None or not current.ok or isinstance(chosen, InputError):
             return None
         fit = current.request
         common = {"nrep": chosen.nrep, "seed": chosen.seed, "level": chosen.level}
