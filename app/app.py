@@ -48,6 +48,7 @@ from shiny import App, ui  # noqa: E402
 DEBOUNCE_SECONDS = float(os.environ.get("LMM_APP_DEBOUNCE_MS", "300")) / 1000
 _DEFAULT_DATA = engine.load_example(engine.DEFAULT_EXAMPLE)
 
+compute.map_large_blocks()  # a closed session's large arrays go back to the system when freed
 compute.start()  # start the workers and warm them up before the first visitor
 warm.warm_up()  # and the figure builders
 model_check.warm_up()

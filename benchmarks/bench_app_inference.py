@@ -133,9 +133,26 @@ def _wait_for_server(url: str, server: subprocess.Popen) -> None:
     raise RuntimeError("the app did not start within 60 s")
 
 
+# From the last keystroke in the level field (the user's change; Shiny sends it after its 250 ms debounce)
+# to the first frame whose table has the new level's profile column.
+_WATCH_TABLE = """header => {
+  window.lmmLevelAt = null; window.lmmTableAt = null;
+  const field = document.getElementById('intervals-level');
+  field.oninput = () => { window.lmmLevelAt = performance.now(); };
+  const table = document.getElementById('intervals-table');
+  const seen = () => [...table.querySelectorAll('th')].some(th => th.innerText.startsWith(header));
+  const observer = new MutationObserver(() => {
+    if (window.lmmLevelAt === null || !seen()) return;
+    window.lmmTableAt = performance.now();
+    observer.disconnect();
+  });
+  observer.observe(table, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def browser_timings(repeats: int) -> tuple[list[float], list[float]]:
     """Seconds from a new level to its profile intervals in the table, and from a new seed to the band
-    redrawn, each measured in the page (input event to DOM update / Plotly.react resolved)."""
+    redrawn, each measured in the page (the last input event to the DOM update / Plotly.react resolved)."""
     from playwright.sync_api import sync_playwright
     from shiny.playwright import controller
 
@@ -158,17 +175,20 @@ def browser_timings(repeats: int) -> tuple[list[float], list[float]]:
             for k in range(repeats):
                 level = round(0.9 - 0.02 * k, 2)
                 header = f"Profile likelihood [{100 * (1 - level) / 2:g} %"
-                started = time.perf_counter()
+                page.evaluate(_WATCH_TABLE, header)
                 controller.InputNumeric(page, "intervals-level").set(str(level))
-                page.wait_for_selector(f"#intervals-table th:has-text('{header}')")
-                profile.append(time.perf_counter() - started)
+                page.wait_for_function("() => window.lmmTableAt !== null")
+                profile.append(page.evaluate("() => window.lmmTableAt - window.lmmLevelAt") / 1000)
             page.get_by_role("tab", name="Predictions").click()
             page.wait_for_function(
                 "(window.lmmRenders || []).some(r => r.id === 'predictions-prediction_plot')"
             )
             band = []
             for k in range(repeats):
-                page.evaluate("window.lmmChangedAt = performance.now()")
+                page.evaluate(
+                    "document.getElementById('predictions-seed').oninput ="
+                    " () => { window.lmmChangedAt = performance.now(); }"
+                )
                 controller.InputNumeric(page, "predictions-seed").set(str(100 + k))
                 page.wait_for_function(
                     "() => window.lmmRenders.some(r => r.id === 'predictions-prediction_plot'"

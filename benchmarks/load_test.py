@@ -210,6 +210,7 @@ def run_load(
     init = capture_init(browser, url)
     if app_pid:
         report.memory_mb["baseline"] = tree_rss_mb(app_pid)
+        report.memory_mb["app process alone"] = psutil.Process(app_pid).memory_info().rss / 2**20
     peak = [0.0]
     done = threading.Event()
 
@@ -248,6 +249,8 @@ def run_load(
         report.memory_mb["peak"] = peak[0]
         time.sleep(settle_seconds)
         report.memory_mb[f"{settle_seconds:.0f} s after close"] = tree_rss_mb(app_pid)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            report.memory_mb["app process alone then"] = psutil.Process(app_pid).memory_info().rss / 2**20
     return report
 
 

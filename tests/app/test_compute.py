@@ -313,3 +313,43 @@ def _memory_is_released_once_after_a_burst_of_session_ends(monkeypatch):
     assert released == [True, True]
     compute.release_memory_soon()  # no event loop: at once
     assert released == [True, True, True]
+
+
+_HEAP_GROWTH = """
+import sys
+import numpy as np
+from explorer.compute import memory
+
+def heap_mb():
+    lines = open("/proc/self/smaps").read().splitlines()
+    for i, line in enumerate(lines):
+        if line.endswith("[heap]"):
+            rss = next(follow for follow in lines[i + 1:] if follow.startswith("Rss:"))
+            return int(rss.split()[1]) / 1024
+    return 0.0
+
+if sys.argv[1] == "fixed":
+    assert memory.map_large_blocks()
+big = np.ones(4 * 2**20 // 8)  # a 4 MB block: freeing it raises glibc's default threshold to 4 MB
+del big
+before = heap_mb()
+blocks = [np.ones(256 * 2**10 // 8) for _ in range(200)]  # 50 MB in 256 KB blocks
+print(round(heap_mb() - before))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_large_blocks_of_the_app_process_are_mapped_on_their_own_never_taken_from_the_heap():
+    def heap_growth(mode: str) -> int:
+        finished = subprocess.run(
+            [sys.executable, "-c", _HEAP_GROWTH, mode],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(compute.__file__).resolve().parents[2],
+            check=True,
+        )
+        return int(finished.stdout.strip())
+
+    assert heap_growth("default") > 40  # glibc's default: after one large free, such blocks fill the heap
+    assert heap_growth("fixed") < 5  # with the fixed threshold each is a mapping, unmapped when freed

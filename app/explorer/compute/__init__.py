@@ -17,7 +17,7 @@ from typing import Any
 from . import settings
 from .errors import TaskCancelled, TaskError, TaskFailed, TaskTimeout
 from .job import Job
-from .memory import release_memory, release_memory_soon
+from .memory import map_large_blocks, release_memory, release_memory_soon
 from .outcome import TaskOutcome
 from .replicates import close_replicate_executors, replicate_executor
 from .scheduler import Scheduler
@@ -33,6 +33,7 @@ __all__ = [
     "cancel_owner",
     "close_replicate_executors",
     "lane_for",
+    "map_large_blocks",
     "release_memory",
     "release_memory_soon",
     "replicate_executor",

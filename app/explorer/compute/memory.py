@@ -16,17 +16,43 @@ RELEASE_DELAY_SECONDS = 2.0
 _pending_on: asyncio.AbstractEventLoop | None = None
 
 
+# glibc's mallopt parameter number of the mmap threshold (malloc.h).
+_M_MMAP_THRESHOLD = -3
+# Blocks of this size or more get a mapping of their own, unmapped when freed: numpy arrays of a large data
+# set (a 1,000,000-row column is 8 MB) then never settle in the heap.
+MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
 @lru_cache(maxsize=1)
-def _malloc_trim():
+def _libc():
     # glibc only: elsewhere (musl, macOS) freed pages are returned by other means or not at all.
     name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None:
+            libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+            libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     except (OSError, AttributeError):
         return None
-    if trim is not None:
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    return libc
+
+
+def _malloc_trim():
+    libc = _libc()
+    return None if libc is None else libc.malloc_trim
+
+
+def map_large_blocks(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix glibc's mmap threshold at ``threshold`` bytes in this process (the app's; not its workers,
+    which start from a fresh interpreter); returns whether it could.
+
+    By default glibc raises the threshold to the size of each large block freed, up to 32 MB: after a
+    closed session's data are freed, the next session's arrays come from the heap, and a heap fragmented by
+    a few live objects keeps its pages (measured: the app process stayed ~40-80 MB above its baseline
+    after each closed 1,000,000-row session with the default, within 10 MB with this).
+    """
+    libc = _libc()
+    return libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, threshold) == 1
 
 
 def release_memory() -> bool:
