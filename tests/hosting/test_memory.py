@@ -20,7 +20,7 @@ ROUNDS = 3
 SETTLE_SECONDS = 20  # time for the session's end and the workers' recycling to free memory
 # Near the baseline: a 1,000,000-row session holds ~200-300 MB while open (issue 9 saw 220 MB kept per
 # closed session); what may stay after all are closed is a fraction of one, and it must not grow per round.
-ALLOWED_GROWTH_MB = 120
+ALLOWED_GROWTH_MB = 80
 ROUND_GROWTH_MB = 40
 
 
