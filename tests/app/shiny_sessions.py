@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import shiny.reactive._core
+
+APP_FILE = Path(__file__).resolve().parents[2] / "app" / "app.py"
+
+
+def load_app(name: str = "lmm_explorer_app"):
+    """A fresh ``App`` from app/app.py, loaded as module ``name``: an App holds asyncio locks bound to the
+    loop of its first session, so each test-server test needs its own."""
+    spec = importlib.util.spec_from_file_location(name, APP_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ are for looking at, never committed. Timings are printed and written next to the
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -23,23 +22,9 @@ import lmmcore
 
 from .browser_pages import expect_selectize, table_column
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("generous_fit_budget")]
 
 app = create_app_fixture("../../app/app.py", timeout_secs=60)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _generous_fit_budget():
-    """InstEval's fit takes ~3 s on a quiet machine but can pass the default 30 s budget when the shared
-    machine runs several test suites; these tests are about what a user sees, not about the budget. Set
-    while this module's app starts (autouse: before the app fixture), restored after."""
-    name, old = "LMM_FIT_BUDGET_SECONDS", os.environ.get("LMM_FIT_BUDGET_SECONDS")
-    os.environ[name] = "300"
-    yield
-    if old is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = old
 
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"

@@ -5,14 +5,12 @@ it)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import Page, expect
 from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("generous_fit_budget")]
 
 app = create_app_fixture("../../app/app.py", timeout_secs=60)
 FIT_TIMEOUT = 600_000  # ms: InstEval fits in a few seconds on a quiet machine; this one is shared
@@ -25,18 +23,6 @@ _BOXES = (
     f"id => [...{_PLOT}.calcdata[0]].sort((a, b) => a.pos - b.pos)"
     ".map(box => [box.q1, box.med, box.q3, box.pts?.length ?? 0])"
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _generous_fit_budget():
-    """These tests are about what the panel draws, not about the fit budget (set before the app starts)."""
-    name, old = "LMM_FIT_BUDGET_SECONDS", os.environ.get("LMM_FIT_BUDGET_SECONDS")
-    os.environ[name] = "300"
-    yield
-    if old is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = old
 
 
 def test_insteval_diagnostics_are_binned_with_precomputed_boxes(page: Page, app, shots):

@@ -13,6 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 from shiny.playwright import controller
 from shiny.pytest import create_app_fixture
 
+from tests.app.share_pages import apply_formula, close_clean, open_fresh, share_link, upload_sleepstudy
+
 pytestmark = pytest.mark.browser
 
 SHARE_DIR = Path(tempfile.mkdtemp(prefix="lmm-restore-test-"))
@@ -20,7 +22,6 @@ app = create_app_fixture(
     "../../app/app.py", timeout_secs=60, env={**os.environ, "LMM_SHARE_DIR": str(SHARE_DIR)}
 )
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "lmmcore" / "datasets" / "data"
 TIMEOUT = 60_000  # ms; the machine is shared
 
 
@@ -36,51 +37,13 @@ def _remove_share_dir():
     shutil.rmtree(SHARE_DIR, ignore_errors=True)
 
 
-def _upload(page: Page, app, tmp_path: Path) -> None:
-    upload = tmp_path / "sleep.csv"
-    upload.write_bytes((DATA_DIR / "sleepstudy.csv").read_bytes())
-    page.goto(app.url)
-    expect(page.locator("#summary-crit")).to_contain_text("REML criterion")
-    page.get_by_role("tab", name="Upload", exact=True).click()
-    page.locator("#data-upload").set_input_files(str(upload))
-    expect(page.locator("#data-upload_message")).to_contain_text("180 rows")
-
-
-def _apply(page: Page, formula: str) -> None:
-    field = page.locator("#model-formula")
-    field.fill(formula)
-    field.press("Enter")
-    expect(page.locator(".lmm-fitted")).to_contain_text(formula)
-
-
-def _share(page: Page) -> str:
-    page.locator("#share-share").click()
-    url = page.locator("#lmm-share-url")
-    expect(url).to_be_visible()
-    link = url.input_value()
-    page.keyboard.press("Escape")
-    return link
-
-
-def _open_fresh(browser: Browser, url: str) -> tuple[Page, list[str]]:
-    """The link in a new context, with the console's errors and the page's uncaught exceptions."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    fresh = context.new_page()
-    fresh.set_default_timeout(TIMEOUT)
-    errors: list[str] = []
-    fresh.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    fresh.on("pageerror", lambda error: errors.append(str(error)))
-    fresh.goto(url)
-    return fresh, errors
-
-
 def test_a_link_to_an_upload_restores_the_controls_and_settles(page: Page, app, browser: Browser, tmp_path):
-    _upload(page, app, tmp_path)
-    _apply(page, "Reaction ~ Days + (Days || Subject)")
+    upload_sleepstudy(page, app.url, tmp_path / "sleep.csv")
+    apply_formula(page, "Reaction ~ Days + (Days || Subject)")
     criterion = page.locator("#summary-crit").inner_text()
-    link = _share(page)
+    link = share_link(page)
 
-    fresh, errors = _open_fresh(browser, link)
+    fresh, errors = open_fresh(browser, link, TIMEOUT)
     expect(fresh.locator(".lmm-fitted")).to_contain_text("(Days || Subject)")
     expect(fresh.locator("#summary-crit")).to_have_text(criterion)
     controller.InputSelect(fresh, "model-response").expect_selected("Reaction")
@@ -91,16 +54,15 @@ def test_a_link_to_an_upload_restores_the_controls_and_settles(page: Page, app, 
     expect(fresh.locator("#data-upload_message")).not_to_contain_text("Reading the file")
     fresh.wait_for_timeout(1500)  # late messages of the restore have arrived
     fresh.screenshot(path=tmp_path / "restored_upload.png", full_page=True)  # for looking at
-    assert errors == []
-    fresh.context.close()
+    close_clean(fresh, errors)
 
 
 def test_a_type_change_in_a_restored_upload_keeps_the_model(page: Page, app, browser: Browser, tmp_path):
-    _upload(page, app, tmp_path)
-    _apply(page, "Reaction ~ Days + (Days || Subject)")
-    fresh, errors = _open_fresh(browser, _share(page))
+    upload_sleepstudy(page, app.url, tmp_path / "sleep.csv")
+    apply_formula(page, "Reaction ~ Days + (Days || Subject)")
+    fresh, errors = open_fresh(browser, share_link(page), TIMEOUT)
     expect(fresh.locator(".lmm-fitted")).to_contain_text("(Days || Subject)")
-    _apply(fresh, "Reaction ~ Days + (1 | Subject)")
+    apply_formula(fresh, "Reaction ~ Days + (1 | Subject)")
     fresh.get_by_role("tab", name="Data", exact=True).click()
     controller.InputSelectize(fresh, "data-type_column").set("Days")
     controller.InputSelect(fresh, "data-type_kind").set("factor")
@@ -109,9 +71,8 @@ def test_a_type_change_in_a_restored_upload_keeps_the_model(page: Page, app, bro
     expect(fresh.locator(".lmm-fitted")).to_contain_text("Reaction ~ Days + (1 | Subject)")
     controller.InputText(fresh, "model-formula").expect_value("Reaction ~ Days + (1 | Subject)")
     # Another formula, then the first again: each typed text applies.
-    _apply(fresh, "Reaction ~ 1 + (1 | Subject)")
+    apply_formula(fresh, "Reaction ~ 1 + (1 | Subject)")
     expect(summary).not_to_contain_text("Days9")
-    _apply(fresh, "Reaction ~ Days + (1 | Subject)")
+    apply_formula(fresh, "Reaction ~ Days + (1 | Subject)")
     expect(summary).to_contain_text("Days9")
-    assert errors == []
-    fresh.context.close()
+    close_clean(fresh, errors)

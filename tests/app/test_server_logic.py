@@ -3,28 +3,21 @@ them, then changes; the summary must always answer the current inputs."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import time
-from pathlib import Path
 
 import pytest
 from explorer import engine
 from shiny.testserver import test_server
 
 import lmmcore
-from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread, settled  # noqa: F401 (a fixture)
-
-APP_FILE = Path(__file__).resolve().parents[2] / "app" / "app.py"
+from tests.app.shiny_sessions import fresh_reactive_lock, in_own_thread, load_app, settled  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
 def app():
     """A fresh App per test: an App holds asyncio locks bound to the loop of its first session."""
-    spec = importlib.util.spec_from_file_location("lmm_explorer_app", APP_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
+    return load_app()
 
 
 def _initial_inputs() -> dict:

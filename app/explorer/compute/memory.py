@@ -9,8 +9,9 @@ import gc
 from functools import lru_cache
 
 # A closed session's reactive graph holds reference cycles that only a full collection frees (0.1-0.3 s
-# with the app's modules loaded): run it a little after the session's end, once for a burst of ends.
-RELEASE_DELAY_SECONDS = 2.0
+# with the app's modules loaded): run it a little after the session's connection has ended (long enough for
+# the handler's last callbacks, see explorer.hosting.session_end), once for a burst of ends.
+RELEASE_DELAY_SECONDS = 0.5
 
 # The loop on which a release is pending (a test server's loop may close before its timer fires).
 _pending_on: asyncio.AbstractEventLoop | None = None
@@ -37,11 +38,6 @@ def _libc():
     return libc
 
 
-def _malloc_trim():
-    libc = _libc()
-    return None if libc is None else libc.malloc_trim
-
-
 def map_large_blocks(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
     """Fix glibc's mmap threshold at ``threshold`` bytes in this process (the app's; not its workers,
     which start from a fresh interpreter); returns whether it could.
@@ -62,10 +58,10 @@ def release_memory() -> bool:
     resident size never goes down. Returns whether a trim was possible.
     """
     gc.collect()
-    trim = _malloc_trim()
-    if trim is None:
+    libc = _libc()
+    if libc is None:
         return False
-    trim(0)
+    libc.malloc_trim(0)
     return True
 
 

@@ -12,23 +12,17 @@ from __future__ import annotations
 from .. import compute
 from .asgi import ASGIApp, Receive, Scope, Send
 
-# Long enough for the handler's last callbacks to run; a burst of closes shares one release.
-RELEASE_DELAY_SECONDS = 0.5
-
 
 class ReleaseAfterSession:
     """ASGI middleware: after a WebSocket connection's handler returns, release the process's free memory
-    (:func:`compute.release_memory_soon`)."""
+    (:func:`compute.release_memory_soon`: shortly after, once for a burst of ends)."""
 
-    def __init__(self, app: ASGIApp, delay: float = RELEASE_DELAY_SECONDS) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.delay = delay
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await self.app(scope, receive, send)
-            return
         try:
             await self.app(scope, receive, send)
         finally:
-            compute.release_memory_soon(delay=self.delay)
+            if scope["type"] == "websocket":
+                compute.release_memory_soon()
